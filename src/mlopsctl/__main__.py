@@ -1,0 +1,3 @@
+from mlopsctl.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Rich rendering for the human output of the Typer commands (never on the hook path)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mlopsctl.core.plan import Plan
+
+ACTION_STYLES = {
+    "create": "green",
+    "overwrite": "yellow",
+    "conflict": "bold red",
+    "identical": "dim",
+    "keep": "cyan",
+}
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(
+        stderr=stderr,
+        no_color=bool(os.environ.get("NO_COLOR")),
+        highlight=False,
+        soft_wrap=not (sys.stderr if stderr else sys.stdout).isatty(),
+    )
+
+
+def plan_table(plan: Plan, title: str) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("action")
+    table.add_column("path", overflow="fold")
+    for a in plan.actions:
+        style = ACTION_STYLES.get(a.action, "")
+        table.add_row(f"[{style}]{a.action}[/]", a.path)
+    return table
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    order = ["create", "overwrite", "identical", "keep", "conflict"]
+    parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
+    return ", ".join(parts) or "nothing to do"

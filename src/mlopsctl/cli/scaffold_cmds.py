@@ -1,0 +1,162 @@
+"""``init``, ``new-stage``, ``stages`` and ``templates list``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from mlopsctl.cli import output
+from mlopsctl.cli.report import emit_json
+from mlopsctl.core import config as config_mod
+from mlopsctl.core import plan as plan_mod
+from mlopsctl.core import scaffold
+from mlopsctl.errors import BadInput
+
+JsonOpt = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+DryRunOpt = typer.Option(False, "--dry-run", help="Show the plan and write nothing.")
+ForceOpt = typer.Option(False, "--force", help="Overwrite files that differ.")
+
+
+def _parse_sets(values: list[str]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--set '{item}' is not KEY=VALUE; e.g. --set with_compose=true.")
+        out[key.strip()] = value
+    return out
+
+
+def _finish(sc: scaffold.Scaffold, command: str, dry_run: bool, json_: bool, title: str) -> None:
+    """Show the plan, stop on conflicts or dry-run, else apply it."""
+    written: list[str] = []
+    if not sc.plan.conflicts and not dry_run:
+        written = sc.apply()
+    if json_:
+        emit_json({**sc.as_dict(), "dry_run": dry_run, "written": written})
+    else:
+        out = output.console()
+        out.print(output.plan_table(sc.plan, title))
+        verb = "stopped:" if sc.plan.conflicts else ("would" if dry_run else "done:")
+        out.print(f"{verb} {output.counts_line(sc.plan.counts())}")
+        for note in sc.notes:
+            out.print(note)
+    plan_mod.ensure_no_conflicts(sc.plan, command)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("init")
+    def init(
+        directory: Path = typer.Argument(Path("."), help="Folder to create the project in."),
+        name: Optional[str] = typer.Option(None, "--name", help="Project name (default: the folder's name)."),  # noqa: UP045
+        package: Optional[str] = typer.Option(None, "--package", help="Python package (default: from the name)."),  # noqa: UP045
+        no_git: bool = typer.Option(False, "--no-git", help="Do not initialise a git repository."),
+        force: bool = ForceOpt,
+        dry_run: bool = DryRunOpt,
+        json_: bool = JsonOpt,
+    ) -> None:
+        """Create the root layout of an MLOps project, wired to the mlopsctl hooks."""
+        if name is None and not json_ and sys.stdin.isatty() and sys.stdout.isatty():
+            name = typer.prompt("Project name", default=directory.absolute().name)
+        sc = scaffold.plan_init(directory, name=name, package=package, force=force)
+        if not no_git and not dry_run and not sc.plan.conflicts:
+            sc.notes.append(scaffold.git_note(directory))
+        _finish(sc, "mlopsctl init", dry_run, json_, f"init {directory}")
+        if not no_git and not dry_run:
+            scaffold.init_git(directory)
+
+    @app.command("new-stage")
+    def new_stage(
+        substage: str = typer.Argument(..., metavar="X.Y", help="Substage id, e.g. 6.1."),
+        feature: Optional[str] = typer.Argument(  # noqa: UP045
+            None, help="Feature name: monitoring-api, monitoring_api or 'Monitoring API'."
+        ),
+        template: str = typer.Option(scaffold.STAGE_TEMPLATE, "--template", help="Stage template (see `templates list`)."),
+        sets: list[str] = typer.Option([], "--set", help="Template parameter KEY=VALUE (repeatable)."),
+        with_compose: bool = typer.Option(False, "--with-compose", help="Also create docker/docker-compose.stage-<X>.yml."),
+        force: bool = ForceOpt,
+        dry_run: bool = DryRunOpt,
+        json_: bool = JsonOpt,
+    ) -> None:
+        """Add substage X.Y: docs, unit/integration/e2e tests, runner and the module they test."""
+        cfg = config_mod.load_project()
+        sc = scaffold.plan_new_stage(
+            cfg, substage, feature, template, _parse_sets(sets), with_compose, force
+        )
+        _finish(sc, f"mlopsctl new-stage {substage}", dry_run, json_, f"new-stage {substage}")
+
+    @app.command("stages")
+    def stages(json_: bool = JsonOpt) -> None:
+        """List the substages found in the project and the state of each expected file."""
+        from mlopsctl.core import gitio
+        from mlopsctl.core import stages as stages_mod
+
+        cfg = config_mod.load_project()
+        root = cfg.require_root()
+        paths = gitio.listed_files(root)
+        subs = stages_mod.find(cfg, paths if paths is not None else gitio.walk_files(root))
+        if json_:
+            emit_json(stages_mod.summary(subs, root))
+            return
+        from rich.table import Table
+
+        out = output.console()
+        if not subs:
+            out.print("No substages yet; add one with `mlopsctl new-stage X.Y FEATURE`.")
+            return
+        styles = {"pristine": "green", "present": "green", "modified": "yellow", "missing": "red"}
+        table = Table(show_edge=False, pad_edge=False)
+        for col in ("substage", "stage", "feature", "file", "state"):
+            table.add_column(col, overflow="fold")
+        for sub in subs:
+            first = True
+            for path, state in sub.files.items():
+                table.add_row(
+                    sub.id if first else "",
+                    sub.stage.slug if first else "",
+                    (sub.feature or "") if first else "",
+                    path,
+                    f"[{styles.get(state, '')}]{state}[/]",
+                )
+                first = False
+        out.print(table)
+
+    templates_app = typer.Typer(help="Inspect the templates init and new-stage render.")
+    app.add_typer(templates_app, name="templates")
+
+    @templates_app.command("list")
+    def templates_list(json_: bool = JsonOpt) -> None:
+        """Show the templates (project ones first) and their parameters."""
+        from mlopsctl.core import templates as tpl
+
+        found = tpl.available(config_mod.find_root())
+        rows = [
+            {
+                "name": t.name,
+                "kind": t.kind,
+                "description": t.description,
+                "source": str(t.roots[0]),
+                "parameters": [
+                    {"name": p.name, "type": p.type, "default": p.default, "help": p.help}
+                    for p in t.parameters.values()
+                ],
+            }
+            for t in found
+        ]
+        if json_:
+            emit_json({"templates": rows})
+            return
+        from rich.table import Table
+
+        table = Table(show_edge=False, pad_edge=False)
+        for col in ("template", "kind", "parameters", "description"):
+            table.add_column(col)
+        for r in rows:
+            params = "\n".join(
+                f"{p['name']}: {p['type']} = {p['default']!r}" for p in r["parameters"]  # type: ignore[attr-defined]
+            )
+            table.add_row(str(r["name"]), str(r["kind"]), params or "-", str(r["description"]))
+        output.console().print(table)

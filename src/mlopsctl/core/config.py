@@ -1,0 +1,325 @@
+"""The project config ``mlops.yaml``: defaults, discovery, validation and a parse cache.
+
+The defaults reproduce the standard (``conventions.md``). The validated config is cached as
+JSON under ``.mlops/cache/`` so that the hook commands, which run on every commit, need not
+import PyYAML.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlopsctl import __version__
+from mlopsctl.errors import BadInput, Missing
+
+CONFIG_NAME = "mlops.yaml"
+CACHE_PATH = ".mlops/cache/config.json"
+
+DEFAULT_STAGES: dict[int, tuple[str, str]] = {
+    1: ("data-pipeline", "Data pipeline"),
+    2: ("feature-store", "Feature store"),
+    3: ("version-control", "Version control"),
+    4: ("cicd-pipeline", "CI/CD pipeline"),
+    5: ("model-serving", "Model serving"),
+    6: ("monitoring", "Monitoring"),
+    7: ("security", "Security"),
+    8: ("scalability", "Scalability"),
+    9: ("event-driven", "Event-driven"),
+}
+DEFAULT_COMMIT_TYPES = [
+    "feat", "fix", "docs", "style", "refactor", "test", "chore",
+    "perf", "build", "ci", "revert",
+]  # fmt: skip
+DEFAULT_BRANCH_KINDS = [
+    "main", "develop", "feature", "ticket", "experiment", "bugfix", "hotfix", "docs", "release",
+]  # fmt: skip
+
+KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Stage:
+    number: int
+    slug: str
+    title: str
+
+    @property
+    def docs_dir(self) -> str:
+        return f"docs/{self.number:02d}-{self.slug}"
+
+    @property
+    def module(self) -> str:
+        return self.slug.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated project config. ``root`` is None outside a project."""
+
+    root: Path | None
+    data: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.data["project"]["name"])
+
+    @property
+    def package(self) -> str:
+        return str(self.data["project"]["package"])
+
+    @property
+    def stages(self) -> dict[int, Stage]:
+        return {
+            int(n): Stage(int(n), s["slug"], s["title"]) for n, s in self.data["stages"].items()
+        }
+
+    def section(self, key: str) -> Mapping[str, Any]:
+        value: Mapping[str, Any] = self.data[key]
+        return value
+
+    def require_root(self) -> Path:
+        if self.root is None:
+            raise Missing(
+                f"No {CONFIG_NAME} found in this folder or any parent; "
+                "run `mlopsctl init` to create a project."
+            )
+        return self.root
+
+
+def default_data(name: str = "project", package: str = "project") -> dict[str, Any]:
+    return {
+        "version": 1,
+        "project": {"name": name, "package": package},
+        "stages": {str(n): {"slug": s, "title": t} for n, (s, t) in DEFAULT_STAGES.items()},
+        "naming": {"ignore": []},
+        "branches": {"kinds": list(DEFAULT_BRANCH_KINDS), "extra": []},
+        "commits": {"types": list(DEFAULT_COMMIT_TYPES), "scope_pattern": None},
+        "tests": {"python": None, "coverage_gate": 80, "package": None},
+        "environments": {},
+        "notify": {"webhook": None},
+    }
+
+
+def find_root(start: Path | None = None) -> Path | None:
+    """The nearest folder upwards from ``start`` that holds ``mlops.yaml``."""
+    here = (start or Path.cwd()).absolute()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def load(start: Path | None = None) -> Config:
+    """Load the config of the project around ``start``; the defaults outside a project."""
+    root = find_root(start)
+    if root is None:
+        return Config(None, default_data())
+    return Config(root, _load_cached(root))
+
+
+def load_project(start: Path | None = None) -> Config:
+    """Like :func:`load`, but a missing project is an error (exit 4)."""
+    config = load(start)
+    config.require_root()
+    return config
+
+
+def _load_cached(root: Path) -> dict[str, Any]:
+    path = root / CONFIG_NAME
+    st = path.stat()
+    key = [st.st_mtime_ns, st.st_size, __version__]
+    cache = root / CACHE_PATH
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached.get("key") == key:
+            data: dict[str, Any] = cached["data"]
+            return data
+    except (OSError, ValueError, AttributeError):
+        pass
+    data = parse(path.read_text(encoding="utf-8"), path.name)
+    try:
+        from mlopsctl.core.fsutil import atomic_write
+
+        payload = json.dumps({"key": key, "data": data}).encode()
+        atomic_write(cache, payload)
+    except OSError:
+        pass  # a read-only checkout still works, only slower
+    return data
+
+
+def parse(text: str, filename: str = CONFIG_NAME) -> dict[str, Any]:
+    """Parse and validate the YAML text of a config; errors name the file and the key."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise BadInput(f"{filename} is not valid YAML{where}; fix the syntax.") from exc
+    if raw is None:
+        raw = {}
+    return validate(raw, filename)
+
+
+# --- validation -------------------------------------------------------------------------
+
+Check = Callable[[Any, str, str], Any]
+
+
+def _fail(filename: str, key: str, allowed: str) -> BadInput:
+    return BadInput(f"{filename}: key '{key}' {allowed}.")
+
+
+def _str(pattern: re.Pattern[str] | None = None, what: str = "") -> Check:
+    def check(value: Any, key: str, fn: str) -> Any:
+        if not isinstance(value, str) or not value:
+            raise _fail(fn, key, "must be a non-empty string")
+        if pattern is not None and not pattern.match(value):
+            raise _fail(fn, key, f"must be {what}, got '{value}'")
+        return value
+
+    return check
+
+
+def _optional(inner: Check) -> Check:
+    def check(value: Any, key: str, fn: str) -> Any:
+        return None if value is None else inner(value, key, fn)
+
+    return check
+
+
+def _int(low: int, high: int) -> Check:
+    def check(value: Any, key: str, fn: str) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _fail(fn, key, f"must be a whole number from {low} to {high}, got {value!r}")
+        return value
+
+    return check
+
+
+def _bool(value: Any, key: str, fn: str) -> Any:
+    if not isinstance(value, bool):
+        raise _fail(fn, key, f"must be true or false, got {value!r}")
+    return value
+
+
+def _regex(value: Any, key: str, fn: str) -> Any:
+    _str()(value, key, fn)
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise _fail(fn, key, f"must be a valid regular expression ({exc})") from exc
+    return value
+
+
+def _list(item: Check, choices: list[str] | None = None) -> Check:
+    def check(value: Any, key: str, fn: str) -> Any:
+        if not isinstance(value, list):
+            raise _fail(fn, key, "must be a list")
+        out = [item(v, f"{key}[{i}]", fn) for i, v in enumerate(value)]
+        for i, v in enumerate(out):
+            if choices is not None and v not in choices:
+                raise _fail(fn, f"{key}[{i}]", f"must be one of {', '.join(choices)}, got '{v}'")
+        return out
+
+    return check
+
+
+def _join(key: str, sub: object) -> str:
+    return f"{key}.{sub}" if key else str(sub)
+
+
+def _section(fields: dict[str, Check]) -> Check:
+    def check(value: Any, key: str, fn: str) -> Any:
+        if not isinstance(value, dict):
+            raise _fail(fn, key, "must be a mapping")
+        unknown = sorted(str(k) for k in value if k not in fields)
+        if unknown:
+            raise _fail(
+                fn, _join(key, unknown[0]), f"is unknown; allowed keys: {', '.join(fields)}"
+            )
+        return {k: fields[k](value[k], _join(key, k), fn) for k in value}
+
+    return check
+
+
+def _stages(value: Any, key: str, fn: str) -> Any:
+    if not isinstance(value, dict) or not value:
+        raise _fail(fn, key, "must be a non-empty mapping of stage numbers to {slug, title}")
+    out: dict[str, Any] = {}
+    stage_fields = _section({"slug": _str(KEBAB, "a kebab-case slug"), "title": _str()})
+    for n, spec in value.items():
+        if not (isinstance(n, int) or (isinstance(n, str) and n.isdigit())) or not (
+            1 <= int(n) <= 99
+        ):
+            raise _fail(fn, f"{key}.{n}", "must be a stage number from 1 to 99")
+        stage = stage_fields(spec, f"{key}.{n}", fn)
+        if "slug" not in stage:
+            raise _fail(fn, f"{key}.{n}.slug", "is required")
+        stage.setdefault("title", stage["slug"].replace("-", " ").capitalize())
+        out[str(int(n))] = stage
+    return dict(sorted(out.items(), key=lambda kv: int(kv[0])))
+
+
+_ENVIRONMENT = _section(
+    {
+        "compose_file": _str(),
+        "health_timeout": _int(1, 3600),
+        "health_url": _optional(_str()),
+        "confirm": _bool,
+    }
+)
+
+
+def _environments(value: Any, key: str, fn: str) -> Any:
+    if not isinstance(value, dict):
+        raise _fail(fn, key, "must be a mapping of environment names")
+    out = {}
+    for name, spec in value.items():
+        _str(KEBAB, "a lower-case environment name")(name, f"{key}.{name}", fn)
+        out[name] = _ENVIRONMENT(spec or {}, f"{key}.{name}", fn)
+    return out
+
+
+SCHEMA: dict[str, Check] = {
+    "version": _int(1, 1),
+    "project": _section(
+        {"name": _str(), "package": _str(IDENT, "a Python package name (snake_case)")}
+    ),
+    "stages": _stages,
+    "naming": _section({"ignore": _list(_str())}),
+    "branches": _section(
+        {"kinds": _list(_str(), DEFAULT_BRANCH_KINDS), "extra": _list(_regex)}
+    ),
+    "commits": _section({"types": _list(_str(IDENT, "a lower-case word")), "scope_pattern": _optional(_regex)}),
+    "tests": _section(
+        {
+            "python": _optional(_str()),
+            "coverage_gate": _int(0, 100),
+            "package": _optional(_str(IDENT, "a Python package name (snake_case)")),
+        }
+    ),
+    "environments": _environments,
+    "notify": _section({"webhook": _optional(_str())}),
+}
+
+
+def validate(raw: Any, filename: str = CONFIG_NAME) -> dict[str, Any]:
+    """Validate a parsed config and merge it over the defaults."""
+    if not isinstance(raw, dict):
+        raise BadInput(f"{filename} must hold a mapping of keys at the top level.")
+    checked = _section(SCHEMA)(raw, "", filename)
+    data = default_data()
+    for key, value in checked.items():
+        if isinstance(value, dict) and key not in ("stages", "environments"):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return data

@@ -1,0 +1,93 @@
+"""Render a template to file contents in a sandboxed Jinja environment.
+
+Rendering returns text and never writes: the plan decides what happens on disk. Undefined
+variables are errors (``StrictUndefined``). Compiled templates are cached on disk as Jinja
+bytecode, keyed by the source's checksum, so repeated runs skip compilation.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlopsctl import __version__
+from mlopsctl.core.templates import Template
+from mlopsctl.errors import BadInput
+
+TEMPLATE_SUFFIX = ".j2"
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: str  # relative, "/"-separated
+    content: bytes
+    executable: bool
+    existing: str  # "conflict" or "keep"
+
+
+def _cache_dir() -> Path | None:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    path = Path(base) / "mlopsctl" / f"jinja-{__version__}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+def _environment(template: Template) -> Any:
+    from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    cache = _cache_dir()
+    return SandboxedEnvironment(
+        loader=FileSystemLoader([str(r / "files") for r in template.roots]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        bytecode_cache=FileSystemBytecodeCache(str(cache)) if cache else None,
+    )
+
+
+def render(template: Template, context: dict[str, Any]) -> list[RenderedFile]:
+    """Render every file of ``template``; any error aborts before anything is written."""
+    from jinja2 import TemplateError
+
+    env = _environment(template)
+    out: list[RenderedFile] = []
+    for src in template.sources():
+        opts = template.files.get(src.removesuffix(TEMPLATE_SUFFIX)) or template.files.get(src)
+        try:
+            items: list[Any] = [None]
+            if opts is not None and opts.foreach:
+                items = list(env.compile_expression(opts.foreach)(**context))
+            for item in items:
+                ctx = context if item is None else {**context, "item": item}
+                if opts is not None and opts.when and not env.compile_expression(opts.when)(**ctx):
+                    continue
+                out.append(_render_one(env, template, src, ctx, opts.existing if opts else "conflict"))
+        except TemplateError as exc:
+            raise BadInput(
+                f"Template '{template.name}' failed to render {src}: {exc.message}; "
+                "fix the template or pass the missing value with --set."
+            ) from exc
+    return out
+
+
+def _render_one(env: Any, template: Template, src: str, ctx: dict[str, Any], existing: str) -> RenderedFile:
+    source = template.source_path(src)
+    rel = src.removesuffix(TEMPLATE_SUFFIX)
+    if "{" in rel:
+        rel = env.from_string(rel).render(ctx)
+    rel = os.path.normpath(rel).replace(os.sep, "/")
+    if rel.startswith(("../", "/")) or rel == "..":
+        raise BadInput(f"Template '{template.name}' renders {src} outside the project; fix the template.")
+    if src.endswith(TEMPLATE_SUFFIX):
+        content = env.get_template(src).render(ctx).encode("utf-8")
+    else:
+        content = source.read_bytes()
+    executable = rel.endswith(".sh") or bool(source.stat().st_mode & stat.S_IXUSR)
+    return RenderedFile(rel, content, executable, existing)

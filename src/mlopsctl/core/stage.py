@@ -1,0 +1,77 @@
+"""Substage ids (``6.1``) and feature names (``monitoring-api``), parsed and normalised."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+
+from mlopsctl.core.config import Stage
+from mlopsctl.errors import BadInput
+
+_STAGE_ID = re.compile(r"^(\d+)\.(\d+)$")
+_FEATURE_CHARS = re.compile(r"^[A-Za-z0-9 _-]+$")
+
+
+@dataclass(frozen=True)
+class SubstageId:
+    stage: Stage
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.stage.number}.{self.number}"
+
+
+@dataclass(frozen=True)
+class Feature:
+    kebab: str  # monitoring-api: document titles
+    snake: str  # monitoring_api: Python identifiers
+    title: str  # Monitoring Api: prose
+    camel: str  # MonitoringApi: class names
+
+
+def parse_substage(text: str, stages: dict[int, Stage]) -> SubstageId:
+    """Parse ``X.Y``; X must be a stage of the project, Y a positive integer."""
+    known = ", ".join(str(n) for n in sorted(stages))
+    m = _STAGE_ID.match(text.strip())
+    if not m:
+        raise BadInput(
+            f"Stage id '{text}' is not of the form X.Y; "
+            f"use a stage ({known}) and a substage number, e.g. 6.1."
+        )
+    x, y = int(m.group(1)), int(m.group(2))
+    if x not in stages or m.group(1) != str(x):
+        raise BadInput(f"Stage id '{text}' names no stage of this project; use one of {known}.")
+    if y < 1 or m.group(2) != str(y):
+        raise BadInput(f"Stage id '{text}' needs a substage number of 1 or more, e.g. {x}.1.")
+    return SubstageId(stages[x], y)
+
+
+def parse_stage(text: str, stages: dict[int, Stage]) -> tuple[int, int | None]:
+    """Parse ``X`` or ``X.Y`` (used by ``--stage`` filters)."""
+    if text.isdigit() and int(text) in stages and text == str(int(text)):
+        return int(text), None
+    sub = parse_substage(text, stages)
+    return sub.stage.number, sub.number
+
+
+def normalise_feature(text: str) -> Feature:
+    """Accept ``monitoring-api``, ``monitoring_api`` or ``Monitoring API``."""
+    name = text.strip()
+    if not name or not _FEATURE_CHARS.match(name):
+        raise BadInput(
+            f"Feature name '{text}' may hold only letters, digits, spaces, '-' and '_' "
+            "(no path separators, dots or shell characters); e.g. monitoring-api."
+        )
+    words = [w.lower() for w in re.split(r"[\s_-]+", name) if w]
+    if not words or not words[0][0].isalpha():
+        raise BadInput(f"Feature name '{text}' must start with a letter; e.g. monitoring-api.")
+    snake = "_".join(words)
+    if keyword.iskeyword(snake):
+        raise BadInput(f"Feature name '{text}' is a Python keyword; choose another name.")
+    return Feature(
+        kebab="-".join(words),
+        snake=snake,
+        title=" ".join(w.capitalize() for w in words),
+        camel="".join(w.capitalize() for w in words),
+    )

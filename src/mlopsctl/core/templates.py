@@ -1,0 +1,166 @@
+"""Template discovery and manifests.
+
+A template is a folder ``<name>/`` holding ``template.yaml`` (description, kind, parameters,
+per-file options) and ``files/`` (the tree to render: names and ``*.j2`` contents are Jinja;
+other files are copied as they are). A project's ``templates/<name>/`` is searched before the
+packaged one, file by file, so a project can override a single file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlopsctl.errors import BadInput
+
+MANIFEST = "template.yaml"
+_TYPES = {"str": str, "int": int, "bool": bool}
+
+
+def packaged_dir() -> Path:
+    """Templates inside the installed package, else the source checkout's ``templates/``."""
+    here = Path(__file__).resolve().parent.parent
+    inside = here / "templates"
+    if inside.is_dir():
+        return inside
+    return here.parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    default: Any
+    help: str = ""
+    choices: tuple[str, ...] = ()
+
+    def coerce(self, text: str) -> Any:
+        """Turn a ``--set`` value into this parameter's type."""
+        if self.type == "bool":
+            low = text.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise BadInput(f"--set {self.name}={text}: expected true or false.")
+        if self.type == "int":
+            try:
+                return int(text)
+            except ValueError:
+                raise BadInput(f"--set {self.name}={text}: expected a whole number.") from None
+        if self.choices and text not in self.choices:
+            raise BadInput(f"--set {self.name}={text}: expected one of {', '.join(self.choices)}.")
+        return text
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    when: str | None = None  # a Jinja expression; the file is rendered only when true
+    existing: str = "conflict"  # "keep": an existing file is left as it is
+    foreach: str | None = None  # a Jinja expression giving items bound as ``item``
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    kind: str
+    description: str
+    roots: tuple[Path, ...]  # search order: project first, then packaged
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    files: dict[str, FileOptions] = field(default_factory=dict)
+
+    def sources(self) -> list[str]:
+        """Relative paths under ``files/`` across all roots, the first root winning."""
+        seen: dict[str, None] = {}
+        for root in self.roots:
+            base = root / "files"
+            for path in sorted(base.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    seen.setdefault(path.relative_to(base).as_posix(), None)
+        return list(seen)
+
+    def source_path(self, rel: str) -> Path:
+        for root in self.roots:
+            candidate = root / "files" / rel
+            if candidate.is_file():
+                return candidate
+        raise FileNotFoundError(rel)
+
+    def resolve_params(self, sets: dict[str, str]) -> dict[str, Any]:
+        unknown = sorted(set(sets) - set(self.parameters))
+        if unknown:
+            allowed = ", ".join(self.parameters) or "none"
+            raise BadInput(
+                f"--set {unknown[0]}: template '{self.name}' has no such parameter "
+                f"(parameters: {allowed})."
+            )
+        values = {n: p.default for n, p in self.parameters.items()}
+        values.update({k: self.parameters[k].coerce(v) for k, v in sets.items()})
+        return values
+
+
+def search_roots(project_root: Path | None) -> list[Path]:
+    roots = [project_root / "templates"] if project_root is not None else []
+    return [*roots, packaged_dir()]
+
+
+def available(project_root: Path | None) -> list[Template]:
+    names: dict[str, None] = {}
+    for base in search_roots(project_root):
+        if base.is_dir():
+            for child in sorted(base.iterdir()):
+                if (child / MANIFEST).is_file() or (child / "files").is_dir():
+                    names.setdefault(child.name, None)
+    return [find(name, project_root) for name in names]
+
+
+def find(name: str, project_root: Path | None) -> Template:
+    roots = tuple(b / name for b in search_roots(project_root) if (b / name).is_dir())
+    manifests = [r / MANIFEST for r in roots if (r / MANIFEST).is_file()]
+    if not manifests:
+        known = ", ".join(
+            sorted({c.name for b in search_roots(project_root) if b.is_dir() for c in b.iterdir()})
+        )
+        raise BadInput(f"Unknown template '{name}'; choose one of: {known}.")
+    return _read_manifest(name, roots, manifests[0])
+
+
+def _read_manifest(name: str, roots: tuple[Path, ...], path: Path) -> Template:
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{path} is not valid YAML; fix the template manifest.") from exc
+    if not isinstance(raw, dict):
+        raise BadInput(f"{path} must hold a mapping; fix the template manifest.")
+    params: dict[str, Parameter] = {}
+    for pname, spec in (raw.get("parameters") or {}).items():
+        spec = spec or {}
+        ptype = spec.get("type", "str")
+        if ptype not in _TYPES:
+            raise BadInput(f"{path}: parameter '{pname}' has type '{ptype}'; use str, int or bool.")
+        params[pname] = Parameter(
+            pname,
+            ptype,
+            spec.get("default"),
+            spec.get("help", ""),
+            tuple(spec.get("choices", ())),
+        )
+    files = {
+        src: FileOptions(
+            when=opts.get("when"),
+            existing=opts.get("existing", "conflict"),
+            foreach=opts.get("foreach"),
+        )
+        for src, opts in (raw.get("files") or {}).items()
+    }
+    return Template(
+        name=name,
+        kind=str(raw.get("kind", "stage")),
+        description=str(raw.get("description", "")),
+        roots=roots,
+        parameters=params,
+        files=files,
+    )

@@ -1,0 +1,24 @@
+"""Entry point. Hook commands take a fast path without Typer; the rest go through Typer."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+FAST_COMMANDS = frozenset({"check-names", "check-branch", "check-commit"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if (
+        args
+        and args[0] in FAST_COMMANDS
+        and not {"-h", "--help"} & set(args)
+        and "_MLOPSCTL_COMPLETE" not in os.environ
+    ):
+        from mlopsctl.cli import checks
+
+        return checks.main(args)
+    from mlopsctl.cli.app import run
+
+    return run(args)
