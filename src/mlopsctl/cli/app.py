@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import Abort, Exit, TyperException
 
 from mlopsctl import __version__
 from mlopsctl.cli import report
@@ -17,14 +17,14 @@ from mlopsctl.errors import MlopsError
 class MlopsGroup(TyperGroup):
     """Maps every :class:`MlopsError` to its exit code and one sentence: the one edge."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (Exit, Abort, TyperException):
             raise
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
-        except Exception as exc:  # noqa: BLE001 - the one edge where errors become exit codes
+        except Exception as exc:
             if not isinstance(exc, MlopsError) and report.debug_enabled():
                 raise
             raise typer.Exit(report.error(exc)) from None

@@ -31,8 +31,11 @@ def check_names(paths: list[str], fmt: str = "text") -> int:
                 print(f"{v.path}: {v.rule}: expected {v.expected}")
         if fmt == "text" and report.violations:
             n = len(report.violations)
-            print(f"{n} file name{'s' if n > 1 else ''} break the naming rules "
-                  f"(checked {report.checked}).", file=sys.stderr)
+            print(
+                f"{n} file name{'s' if n > 1 else ''} break the naming rules "
+                f"(checked {report.checked}).",
+                file=sys.stderr,
+            )
     return 1 if report.violations else 0
 
 

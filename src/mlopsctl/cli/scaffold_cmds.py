@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -50,9 +50,13 @@ def _finish(sc: scaffold.Scaffold, command: str, dry_run: bool, json_: bool, tit
 def register(app: typer.Typer) -> None:
     @app.command("init")
     def init(
-        directory: Path = typer.Argument(Path("."), help="Folder to create the project in."),
-        name: Optional[str] = typer.Option(None, "--name", help="Project name (default: the folder's name)."),  # noqa: UP045
-        package: Optional[str] = typer.Option(None, "--package", help="Python package (default: from the name)."),  # noqa: UP045
+        directory: Path = typer.Argument(Path(), help="Folder to create the project in."),
+        name: str | None = typer.Option(
+            None, "--name", help="Project name (default: the folder's name)."
+        ),
+        package: str | None = typer.Option(
+            None, "--package", help="Python package (default: from the name)."
+        ),
         no_git: bool = typer.Option(False, "--no-git", help="Do not initialise a git repository."),
         force: bool = ForceOpt,
         dry_run: bool = DryRunOpt,
@@ -74,9 +78,15 @@ def register(app: typer.Typer) -> None:
         feature: Optional[str] = typer.Argument(  # noqa: UP045
             None, help="Feature name: monitoring-api, monitoring_api or 'Monitoring API'."
         ),
-        template: str = typer.Option(scaffold.STAGE_TEMPLATE, "--template", help="Stage template (see `templates list`)."),
-        sets: list[str] = typer.Option([], "--set", help="Template parameter KEY=VALUE (repeatable)."),
-        with_compose: bool = typer.Option(False, "--with-compose", help="Also create docker/docker-compose.stage-<X>.yml."),
+        template: str = typer.Option(
+            scaffold.STAGE_TEMPLATE, "--template", help="Stage template (see `templates list`)."
+        ),
+        sets: list[str] = typer.Option(
+            [], "--set", help="Template parameter KEY=VALUE (repeatable)."
+        ),
+        with_compose: bool = typer.Option(
+            False, "--with-compose", help="Also create docker/docker-compose.stage-<X>.yml."
+        ),
         force: bool = ForceOpt,
         dry_run: bool = DryRunOpt,
         json_: bool = JsonOpt,
@@ -133,7 +143,7 @@ def register(app: typer.Typer) -> None:
         from mlopsctl.core import templates as tpl
 
         found = tpl.available(config_mod.find_root())
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": t.name,
                 "kind": t.kind,
@@ -156,7 +166,7 @@ def register(app: typer.Typer) -> None:
             table.add_column(col)
         for r in rows:
             params = "\n".join(
-                f"{p['name']}: {p['type']} = {p['default']!r}" for p in r["parameters"]  # type: ignore[attr-defined]
+                f"{p['name']}: {p['type']} = {p['default']!r}" for p in r["parameters"]
             )
             table.add_row(str(r["name"]), str(r["kind"]), params or "-", str(r["description"]))
         output.console().print(table)

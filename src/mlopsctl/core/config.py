@@ -1,13 +1,14 @@
-"""The project config ``mlops.yaml``: defaults, discovery, validation and a parse cache.
+"""The project config ``mlops.yaml``: defaults, discovery, validation, a parse cache.
 
 The defaults reproduce the standard (``conventions.md``). The validated config is cached as
-JSON under ``.mlops/cache/`` so that the hook commands, which run on every commit, need not
-import PyYAML.
+JSON in the user's cache folder (never in the project), so that the hook commands, which run
+on every commit, need not import PyYAML.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,6 @@ from mlopsctl import __version__
 from mlopsctl.errors import BadInput, Missing
 
 CONFIG_NAME = "mlops.yaml"
-CACHE_PATH = ".mlops/cache/config.json"
 
 DEFAULT_STAGES: dict[int, tuple[str, str]] = {
     1: ("data-pipeline", "Data pipeline"),
@@ -134,7 +134,7 @@ def _load_cached(root: Path) -> dict[str, Any]:
     path = root / CONFIG_NAME
     st = path.stat()
     key = [st.st_mtime_ns, st.st_size, __version__]
-    cache = root / CACHE_PATH
+    cache = cache_file(root)
     try:
         cached = json.loads(cache.read_text(encoding="utf-8"))
         if cached.get("key") == key:
@@ -151,6 +151,17 @@ def _load_cached(root: Path) -> dict[str, Any]:
     except OSError:
         pass  # a read-only checkout still works, only slower
     return data
+
+
+def cache_file(root: Path) -> Path:
+    """Where the parsed config of the project at ``root`` is cached."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    name = str(root).strip("/").replace("/", "%")
+    if len(name) > 200:
+        import hashlib
+
+        name = hashlib.sha1(name.encode()).hexdigest()
+    return Path(base) / "mlopsctl" / "config" / f"{name}.json"
 
 
 def parse(text: str, filename: str = CONFIG_NAME) -> dict[str, Any]:
@@ -295,10 +306,10 @@ SCHEMA: dict[str, Check] = {
     ),
     "stages": _stages,
     "naming": _section({"ignore": _list(_str())}),
-    "branches": _section(
-        {"kinds": _list(_str(), DEFAULT_BRANCH_KINDS), "extra": _list(_regex)}
+    "branches": _section({"kinds": _list(_str(), DEFAULT_BRANCH_KINDS), "extra": _list(_regex)}),
+    "commits": _section(
+        {"types": _list(_str(IDENT, "a lower-case word")), "scope_pattern": _optional(_regex)}
     ),
-    "commits": _section({"types": _list(_str(IDENT, "a lower-case word")), "scope_pattern": _optional(_regex)}),
     "tests": _section(
         {
             "python": _optional(_str()),

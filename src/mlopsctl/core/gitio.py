@@ -28,7 +28,7 @@ def listed_files(root: Path) -> list[str] | None:
 
 def walk_files(root: Path) -> list[str]:
     """Every file under ``root`` outside hidden folders, for trees that are not in git."""
-    out = []
+    out: list[str] = []
     skip = {"__pycache__", "node_modules", "venv", ".venv"}
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in skip]
@@ -38,7 +38,7 @@ def walk_files(root: Path) -> list[str]:
 
 
 def is_tracked(root: Path, path: str) -> bool:
-    code, out, _ = _git(["ls-files", "--error-unmatch", "--", path], root)
+    code, _, _ = _git(["ls-files", "--error-unmatch", "--", path], root)
     return code == 0
 
 

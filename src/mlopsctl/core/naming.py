@@ -16,6 +16,7 @@ from mlopsctl.core.config import Config
 
 _WORD = r"[a-z0-9]+"
 _SNAKE = rf"{_WORD}(?:_{_WORD})*"
+_NAME = rf"[a-z][a-z0-9]*(?:_{_WORD})*"  # a feature or env: starts with a letter
 _KEBAB = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
 _TEST_HELPERS = {"__init__.py", "conftest.py"}
 
@@ -51,18 +52,18 @@ class Rules:
         self.stage_dirs = {s.docs_dir: s.number for s in stages.values()}
         self.ignore = tuple(config.section("naming")["ignore"])
         stage_test = f"test_{x}_{y}_{_SNAKE}\\.(?:py|sh)"
-        self.root_sh = _rule("main runner", "run_<feature>.sh", f"run_{_SNAKE}\\.sh")
+        self.root_sh = _rule("main runner", "run_<feature>.sh", f"run_{_NAME}\\.sh")
         self.by_folder: dict[str, _Rule] = {
-            "scripts/setup": _rule("setup script", "setup_<feature>.sh", f"setup_{_SNAKE}\\.sh"),
+            "scripts/setup": _rule("setup script", "setup_<feature>.sh", f"setup_{_NAME}\\.sh"),
             "scripts/test": _rule(
                 "stage runner",
                 "run_<X>_<Y>_tests.sh or run_<feature>_tests.sh",
-                f"run_{x}_{y}_tests\\.sh|run_{_SNAKE}_tests\\.sh",
+                f"run_{x}_{y}_tests\\.sh|run_{_NAME}_tests\\.sh",
             ),
             "scripts/deploy": _rule(
                 "deploy script",
                 "deploy_<env>.sh, rollback.sh or switch_traffic.sh",
-                f"deploy_{_SNAKE}\\.sh|rollback\\.sh|switch_traffic\\.sh",
+                f"deploy_{_NAME}\\.sh|rollback\\.sh|switch_traffic\\.sh",
             ),
             "scripts/monitoring": _rule(
                 "monitoring script", "<verb>_<target>[_<feature>].sh", f"{_WORD}_{_SNAKE}\\.sh"
@@ -74,14 +75,12 @@ class Rules:
             "tests/integration": _rule(
                 "integration test", "test_<X>_<Y>_<system>.py or .sh", stage_test
             ),
-            "tests/e2e": _rule(
-                "e2e test", "test_<X>_<Y>_complete_workflow.py", stage_test
-            ),
-            "tests/performance": _rule(
-                "performance test", "test_<name>.py", f"test_{_SNAKE}\\.py"
-            ),
+            "tests/e2e": _rule("e2e test", "test_<X>_<Y>_complete_workflow.py", stage_test),
+            "tests/performance": _rule("performance test", "test_<name>.py", f"test_{_SNAKE}\\.py"),
             "tests/security": _rule("security test", "test_<name>.py", f"test_{_SNAKE}\\.py"),
-            "tests": _rule("tests folder", "conftest.py or __init__.py", r"conftest\.py|__init__\.py"),
+            "tests": _rule(
+                "tests folder", "conftest.py or __init__.py", r"conftest\.py|__init__\.py"
+            ),
             "docker": _rule(
                 "compose file",
                 "docker-compose.main.yml, docker-compose.stage-<X>.yml or "
@@ -131,8 +130,13 @@ class Rules:
         rule = self.by_folder.get(key)
         if rule is None:
             return None
-        if key in ("tests/unit", "tests/integration", "tests/e2e", "tests/performance",
-                   "tests/security") and not name.endswith((".py", ".sh")):
+        if key in (
+            "tests/unit",
+            "tests/integration",
+            "tests/e2e",
+            "tests/performance",
+            "tests/security",
+        ) and not name.endswith((".py", ".sh")):
             return None
         return None if rule.pattern.match(name) else _violation(path, rule)
 

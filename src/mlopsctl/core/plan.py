@@ -7,6 +7,7 @@ be), ``conflict`` (differs; stops the run unless forced), ``overwrite`` (differs
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -99,11 +100,11 @@ def apply(plan: Plan, extra: dict[str, bytes] | None = None) -> list[str]:
     try:
         for target, data, executable in items:
             _make_parents(target.parent, created_dirs)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            staged.append((Path(tmp), target))
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((Path(name), target))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            os.chmod(tmp, 0o755 if executable else 0o644)
+            os.chmod(name, 0o755 if executable else 0o644)
         for tmp, target in staged:
             backup = None
             if target.exists():
@@ -120,10 +121,8 @@ def apply(plan: Plan, extra: dict[str, bytes] | None = None) -> list[str]:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
         for folder in reversed(created_dirs):
-            try:
+            with contextlib.suppress(OSError):
                 folder.rmdir()
-            except OSError:
-                pass
         raise
     for _, backup in backups:
         if backup is not None:

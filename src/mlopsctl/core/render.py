@@ -68,7 +68,9 @@ def render(template: Template, context: dict[str, Any]) -> list[RenderedFile]:
                 ctx = context if item is None else {**context, "item": item}
                 if opts is not None and opts.when and not env.compile_expression(opts.when)(**ctx):
                     continue
-                out.append(_render_one(env, template, src, ctx, opts.existing if opts else "conflict"))
+                out.append(
+                    _render_one(env, template, src, ctx, opts.existing if opts else "conflict")
+                )
         except TemplateError as exc:
             raise BadInput(
                 f"Template '{template.name}' failed to render {src}: {exc.message}; "
@@ -77,14 +79,18 @@ def render(template: Template, context: dict[str, Any]) -> list[RenderedFile]:
     return out
 
 
-def _render_one(env: Any, template: Template, src: str, ctx: dict[str, Any], existing: str) -> RenderedFile:
+def _render_one(
+    env: Any, template: Template, src: str, ctx: dict[str, Any], existing: str
+) -> RenderedFile:
     source = template.source_path(src)
     rel = src.removesuffix(TEMPLATE_SUFFIX)
     if "{" in rel:
         rel = env.from_string(rel).render(ctx)
     rel = os.path.normpath(rel).replace(os.sep, "/")
     if rel.startswith(("../", "/")) or rel == "..":
-        raise BadInput(f"Template '{template.name}' renders {src} outside the project; fix the template.")
+        raise BadInput(
+            f"Template '{template.name}' renders {src} outside the project; fix the template."
+        )
     if src.endswith(TEMPLATE_SUFFIX):
         content = env.get_template(src).render(ctx).encode("utf-8")
     else:

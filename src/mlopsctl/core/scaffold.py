@@ -73,8 +73,10 @@ def plan_new_stage(
     feat = normalise_feature(feature if feature is not None else sub.stage.slug)
     template = templates.find(template_name, root)
     if template.kind != "stage":
-        raise BadInput(f"Template '{template_name}' is a {template.kind} template; "
-                       "new-stage takes a stage template (see `mlopsctl templates list`).")
+        raise BadInput(
+            f"Template '{template_name}' is a {template.kind} template; "
+            "new-stage takes a stage template (see `mlopsctl templates list`)."
+        )
     sets = dict(sets or {})
     if with_compose:
         if "with_compose" not in template.parameters:

@@ -1,0 +1,80 @@
+"""Test isolation: HOME, caches and git identity live in tmp folders; CI variables are cleared."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+REAL_PIP_CACHE = os.environ.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip")
+CI_VARIABLES = (
+    "PRE_COMMIT_LOCAL_BRANCH", "PRE_COMMIT_REMOTE_BRANCH", "GITHUB_HEAD_REF", "GITHUB_REF_NAME",
+    "GITHUB_ACTIONS", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME",
+    "CI_COMMIT_BRANCH", "BRANCH_NAME", "BUILDKITE_BRANCH", "MLOPSCTL_DEBUG", "VIRTUAL_ENV",
+    "MLOPS_NOTIFY_WEBHOOK", "NO_COLOR",
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("PIP_CACHE_DIR", REAL_PIP_CACHE)
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(home / ".pre-commit"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Test\n\temail = test@example.invalid\n"
+        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
+    )
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return proc.stdout.strip()
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (outside .git) with a hash of its content and its mtime."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if ".git" in path.relative_to(root).parts or not path.is_file():
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        out[path.relative_to(root).as_posix()] = f"{digest}:{path.stat().st_mtime_ns}"
+    return out
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
+    """Invoke the Typer app in-process in a folder: ``cli(cwd, "new-stage", "6.1")``."""
+    from mlopsctl.cli.app import app
+
+    runner = CliRunner()
+
+    def invoke(cwd: Path, *args: str, input: str | None = None) -> object:
+        monkeypatch.chdir(cwd)
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    """A freshly initialised project (with git) in a tmp folder."""
+    from mlopsctl.core import scaffold
+
+    root = tmp_path / "demo"
+    sc = scaffold.plan_init(root, name="demo")
+    sc.apply()
+    scaffold.init_git(root)
+    yield root
