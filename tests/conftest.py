@@ -57,9 +57,10 @@ def snapshot(root: Path) -> dict[str, str]:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
     """Invoke the Typer app in-process in a folder: ``cli(cwd, "new-stage", "6.1")``."""
-    from mlopsctl.cli.app import app
+    from mlopsctl.cli.app import build_app
 
     runner = CliRunner()
+    app = build_app()
 
     def invoke(cwd: Path, *args: str, input: str | None = None) -> object:
         monkeypatch.chdir(cwd)

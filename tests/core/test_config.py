@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl.core import config
+from mlopsctl.core import config, yamlcache
 from mlopsctl.errors import BadInput, Missing
 
 
@@ -73,7 +73,7 @@ def test_cache_follows_edits(tmp_path: Path) -> None:
     path = tmp_path / "mlops.yaml"
     path.write_text("project: {name: one, package: one}\n")
     assert config.load(tmp_path).name == "one"
-    assert config.cache_file(tmp_path).is_file()
+    assert yamlcache.cache_file(path).is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mlops.yaml"]
     path.write_text("project: {name: second, package: second}\n")
     assert config.load(tmp_path).name == "second"

@@ -30,14 +30,16 @@ class MlopsGroup(TyperGroup):
             raise typer.Exit(report.error(exc)) from None
 
 
-app = typer.Typer(
-    name="mlopsctl",
-    cls=MlopsGroup,
-    help="Scaffold, guard, test and deploy MLOps projects that follow the nine-stage standard.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# Command name -> the module under mlopsctl.cli that registers it. Only the module of the
+# command being run is imported; help, completion and unknown names load them all.
+COMMAND_MODULES = {
+    "init": "scaffold_cmds",
+    "new-stage": "scaffold_cmds",
+    "stages": "scaffold_cmds",
+    "templates": "scaffold_cmds",
+    "check-names": "check_cmds",
+}
+_ROOT_FLAGS = {"--debug", "--version"}
 
 
 def _version(value: bool) -> None:
@@ -46,7 +48,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
@@ -64,19 +65,38 @@ def _root(
         os.environ["MLOPSCTL_DEBUG"] = "1"
 
 
-def _register() -> None:
-    from mlopsctl.cli import check_cmds, scaffold_cmds
+def modules_for(args: list[str]) -> list[str]:
+    """The command modules needed to run ``args``: one, or all of them."""
+    everything = sorted(set(COMMAND_MODULES.values()))
+    if "_MLOPSCTL_COMPLETE" in os.environ or {"-h", "--help"} & set(args):
+        return everything
+    rest = [a for a in args if a not in _ROOT_FLAGS]
+    if rest and rest[0] in COMMAND_MODULES:
+        return [COMMAND_MODULES[rest[0]]]
+    return everything
 
-    scaffold_cmds.register(app)
-    check_cmds.register(app)
 
+def build_app(args: list[str] | None = None) -> typer.Typer:
+    """The Typer application with the commands ``args`` need (all when None)."""
+    from importlib import import_module
 
-_register()
+    app = typer.Typer(
+        name="mlopsctl",
+        cls=MlopsGroup,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    names = modules_for(args) if args is not None else sorted(set(COMMAND_MODULES.values()))
+    for name in names:
+        import_module(f"mlopsctl.cli.{name}").register(app)
+    return app
 
 
 def run(args: list[str]) -> int:
     try:
-        app(args=args, prog_name="mlopsctl")
+        build_app(args)(args=args, prog_name="mlopsctl")
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)

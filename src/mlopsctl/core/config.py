@@ -1,21 +1,18 @@
 """The project config ``mlops.yaml``: defaults, discovery, validation, a parse cache.
 
-The defaults reproduce the standard (``conventions.md``). The validated config is cached as
-JSON in the user's cache folder (never in the project), so that the hook commands, which run
-on every commit, need not import PyYAML.
+The defaults reproduce the standard (``conventions.md``). The validated config is cached
+(:mod:`mlopsctl.core.yamlcache`), so that the hook commands, which run on every commit, need
+not import PyYAML.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlopsctl import __version__
 from mlopsctl.errors import BadInput, Missing
 
 CONFIG_NAME = "mlops.yaml"
@@ -131,52 +128,18 @@ def load_project(start: Path | None = None) -> Config:
 
 
 def _load_cached(root: Path) -> dict[str, Any]:
-    path = root / CONFIG_NAME
-    st = path.stat()
-    key = [st.st_mtime_ns, st.st_size, __version__]
-    cache = cache_file(root)
-    try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached.get("key") == key:
-            data: dict[str, Any] = cached["data"]
-            return data
-    except (OSError, ValueError, AttributeError):
-        pass
-    data = parse(path.read_text(encoding="utf-8"), path.name)
-    try:
-        from mlopsctl.core.fsutil import atomic_write
+    from mlopsctl.core import yamlcache
 
-        payload = json.dumps({"key": key, "data": data}).encode()
-        atomic_write(cache, payload)
-    except OSError:
-        pass  # a read-only checkout still works, only slower
+    data: dict[str, Any] = yamlcache.load(root / CONFIG_NAME, parse)
     return data
-
-
-def cache_file(root: Path) -> Path:
-    """Where the parsed config of the project at ``root`` is cached."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    name = str(root).strip("/").replace("/", "%")
-    if len(name) > 200:
-        import hashlib
-
-        name = hashlib.sha1(name.encode()).hexdigest()
-    return Path(base) / "mlopsctl" / "config" / f"{name}.json"
 
 
 def parse(text: str, filename: str = CONFIG_NAME) -> dict[str, Any]:
     """Parse and validate the YAML text of a config; errors name the file and the key."""
-    import yaml
+    from mlopsctl.core.yamlcache import safe_load
 
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise BadInput(f"{filename} is not valid YAML{where}; fix the syntax.") from exc
-    if raw is None:
-        raw = {}
-    return validate(raw, filename)
+    raw = safe_load(text, filename)
+    return validate({} if raw is None else raw, filename)
 
 
 # --- validation -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ bytecode, keyed by the source's checksum, so repeated runs skip compilation.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from mlopsctl.core.templates import Template
 from mlopsctl.errors import BadInput
 
 TEMPLATE_SUFFIX = ".j2"
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*")
+_PLACEHOLDER = re.compile(r"\{\{\s*(" + _NAME.pattern + r")\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,10 @@ def render(template: Template, context: dict[str, Any]) -> list[RenderedFile]:
         try:
             items: list[Any] = [None]
             if opts is not None and opts.foreach:
-                items = list(env.compile_expression(opts.foreach)(**context))
+                items = list(_evaluate(env, opts.foreach, context))
             for item in items:
                 ctx = context if item is None else {**context, "item": item}
-                if opts is not None and opts.when and not env.compile_expression(opts.when)(**ctx):
+                if opts is not None and opts.when and not _evaluate(env, opts.when, ctx):
                     continue
                 out.append(
                     _render_one(env, template, src, ctx, opts.existing if opts else "conflict")
@@ -85,7 +88,7 @@ def _render_one(
     source = template.source_path(src)
     rel = src.removesuffix(TEMPLATE_SUFFIX)
     if "{" in rel:
-        rel = env.from_string(rel).render(ctx)
+        rel = _substitute(env, rel, ctx)
     rel = os.path.normpath(rel).replace(os.sep, "/")
     if rel.startswith(("../", "/")) or rel == "..":
         raise BadInput(
@@ -97,3 +100,37 @@ def _render_one(
         content = source.read_bytes()
     executable = rel.endswith(".sh") or bool(source.stat().st_mode & stat.S_IXUSR)
     return RenderedFile(rel, content, executable, existing)
+
+
+def _lookup(dotted: str, ctx: dict[str, Any]) -> Any:
+    """Resolve ``a.b.c`` like the sandbox would (public attributes and keys only)."""
+    from jinja2 import UndefinedError
+
+    head, *rest = dotted.split(".")
+    if head not in ctx:
+        raise UndefinedError(f"'{head}' is undefined")
+    value = ctx[head]
+    for part in rest:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif hasattr(value, part):
+            value = getattr(value, part)
+        else:
+            raise UndefinedError(f"'{dotted}' is undefined")
+    return value
+
+
+def _evaluate(env: Any, expression: str, ctx: dict[str, Any]) -> Any:
+    """A manifest's ``when``/``foreach``: a plain name is looked up, anything else is Jinja."""
+    text = expression.strip()
+    if _NAME.fullmatch(text):
+        return _lookup(text, ctx)
+    return env.compile_expression(text)(**ctx)
+
+
+def _substitute(env: Any, text: str, ctx: dict[str, Any]) -> str:
+    """A file name: plain ``{{ name }}`` placeholders are replaced without compiling Jinja."""
+    plain = _PLACEHOLDER.sub(lambda m: str(_lookup(m.group(1), ctx)), text)
+    if "{{" in plain or "{%" in plain:
+        return str(env.from_string(text).render(ctx))
+    return plain

@@ -127,12 +127,9 @@ def find(name: str, project_root: Path | None) -> Template:
 
 
 def _read_manifest(name: str, roots: tuple[Path, ...], path: Path) -> Template:
-    import yaml
+    from mlopsctl.core import yamlcache
 
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise BadInput(f"{path} is not valid YAML; fix the template manifest.") from exc
+    raw = yamlcache.load(path, lambda text: yamlcache.safe_load(text, str(path)) or {})
     if not isinstance(raw, dict):
         raise BadInput(f"{path} must hold a mapping; fix the template manifest.")
     params: dict[str, Parameter] = {}

@@ -1,0 +1,37 @@
+"""Shared timing helpers for the benchmarks: alternate sampling, medians, ratios."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+
+
+def time_command(cmd: Sequence[str], **kwargs: object) -> float:
+    start = time.perf_counter()
+    subprocess.run(list(cmd), check=True, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+    return time.perf_counter() - start
+
+
+def sample_alternately(
+    cases: dict[str, Callable[[int], float]], rounds: int, warmup: int = 1
+) -> dict[str, list[float]]:
+    """Run every case once per round, in turn, so drift on the machine hits all alike."""
+    for i in range(warmup):
+        for fn in cases.values():
+            fn(-1 - i)
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for i in range(rounds):
+        for name, fn in cases.items():
+            samples[name].append(fn(i))
+    return samples
+
+
+def report(title: str, samples: dict[str, list[float]], baseline: str) -> None:
+    base = statistics.median(samples[baseline])
+    print(f"\n{title}")
+    print(f"{'case':48s} {'median':>9s} {'ratio':>7s}   n")
+    for name, values in samples.items():
+        med = statistics.median(values)
+        print(f"{name:48s} {med * 1000:8.1f}ms {med / base:6.2f}x {len(values):3d}")
