@@ -38,6 +38,9 @@ COMMAND_MODULES = {
     "stages": "scaffold_cmds",
     "templates": "scaffold_cmds",
     "check-names": "check_cmds",
+    "check-branch": "check_cmds",
+    "check-commit": "check_cmds",
+    "hooks": "hooks_cmds",
 }
 _ROOT_FLAGS = {"--debug", "--version"}
 

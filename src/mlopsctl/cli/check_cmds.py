@@ -29,3 +29,40 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check file names and places against the naming rules (exit 1 on violations)."""
         raise typer.Exit(checks.check_names(paths or [], _fmt(fmt, json_)))
+
+    @app.command("check-branch")
+    def check_branch(
+        name: Optional[str] = typer.Argument(  # noqa: UP045 - Typer needs Optional
+            None, help="Branch to check; default: from CI variables, then git's HEAD."
+        ),
+        strict: bool = typer.Option(False, "--strict", help="Fail when no branch can be found."),
+        json_: bool = JsonOpt,
+        fmt: str = FormatOpt,
+    ) -> None:
+        """Check a branch name against the branch rules (exit 1 with a suggestion).
+
+        The branch comes from, in order: NAME; PRE_COMMIT_LOCAL_BRANCH (pre-push);
+        GITHUB_HEAD_REF; CI_MERGE_REQUEST_SOURCE_BRANCH_NAME; GITHUB_REF_NAME,
+        CI_COMMIT_REF_NAME, CI_COMMIT_BRANCH, BRANCH_NAME, BUILDKITE_BRANCH; git's HEAD.
+        A detached HEAD with none of them is skipped (exit 0) unless --strict.
+        """
+        raise typer.Exit(checks.check_branch(name, strict, _fmt(fmt, json_)))
+
+    @app.command("check-commit")
+    def check_commit(
+        msg_file: Optional[str] = typer.Argument(  # noqa: UP045 - Typer needs Optional
+            None, help="Commit message file (what git passes to a commit-msg hook)."
+        ),
+        message: Optional[str] = typer.Option(None, "--message", "-m", help="A message to check."),  # noqa: UP045
+        spec: Optional[str] = typer.Option(  # noqa: UP045
+            None, "--range", help="Check every commit in A..B (for CI)."
+        ),
+        json_: bool = JsonOpt,
+        fmt: str = FormatOpt,
+    ) -> None:
+        """Check commit messages against Conventional Commits 1.0.0 (exit 1 naming the fault).
+
+        Git's comment lines and scissors line are ignored; merge, revert, fixup!, squash! and
+        amend! commits pass. Types and a scope pattern come from mlops.yaml (commits:).
+        """
+        raise typer.Exit(checks.check_commit(msg_file, message, spec, _fmt(fmt, json_)))

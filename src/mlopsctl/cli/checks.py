@@ -39,6 +39,146 @@ def check_names(paths: list[str], fmt: str = "text") -> int:
     return 1 if report.violations else 0
 
 
+def check_branch(name: str | None, strict: bool = False, fmt: str = "text") -> int:
+    import os
+
+    from mlopsctl.core import branch, config
+
+    source = branch.resolve(name, os.environ, branch.git_head)
+    if source.name is None:
+        doc = {"ok": not strict, "skipped": source.skipped, "source": source.label}
+        if fmt == "json":
+            emit_json(doc)
+        elif fmt == "github" and strict:
+            print(annotate("error", f"{source.skipped} (--strict)", title="check-branch"))
+        else:
+            print(
+                f"check-branch: skipped: {source.skipped}"
+                + (" (--strict: failing)" if strict else "")
+            )
+        return 1 if strict else 0
+    verdict = branch.Rules(config.load()).check(source.name)
+    if fmt == "json":
+        emit_json(
+            {
+                "ok": verdict.ok,
+                "branch": verdict.name,
+                "source": source.label,
+                "kind": verdict.kind,
+                "reason": verdict.reason,
+                "suggestion": verdict.suggestion,
+            }
+        )
+    elif verdict.ok:
+        print(f"{verdict.name}: ok ({verdict.kind} branch, from {source.label})")
+    else:
+        hint = f"; did you mean {verdict.suggestion}?" if verdict.suggestion else ""
+        text = f"branch '{verdict.name}' (from {source.label}) breaks the branch rules: {verdict.reason}{hint}"
+        print(annotate("error", text, title="check-branch") if fmt == "github" else text)
+    return 0 if verdict.ok else 1
+
+
+def check_commit(
+    msg_file: str | None, message: str | None, spec: str | None, fmt: str = "text"
+) -> int:
+    from mlopsctl.core import commit, config
+    from mlopsctl.errors import BadInput
+
+    given = [x for x in (msg_file, message, spec) if x is not None]
+    if len(given) != 1:
+        raise BadInput(
+            "check-commit takes one of: a message file (the commit-msg hook's argument), "
+            "--message TEXT or --range A..B."
+        )
+    section = config.load().section("commits")
+    types, scope_pattern = list(section["types"]), section["scope_pattern"]
+    if spec is not None:
+        return _check_range(spec, types, scope_pattern, fmt)
+    if msg_file is not None:
+        try:
+            with open(msg_file, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise BadInput(f"Cannot read the message file {msg_file} ({exc.strerror}).") from None
+    else:
+        text = message or ""
+    cleaned = commit.clean(text)
+    finding = commit.check(cleaned, types, scope_pattern)
+    subject = cleaned.split("\n", 1)[0]
+    if fmt == "json":
+        emit_json(
+            {
+                "ok": finding is None,
+                "checked": 1,
+                "failures": [_failure(None, subject, finding)] if finding else [],
+            }
+        )
+    elif finding is None:
+        if fmt == "text":
+            print(f"commit message: ok ({subject})")
+    else:
+        hint = (
+            f"; did you mean `{finding.suggestion.splitlines()[0]}`?" if finding.suggestion else ""
+        )
+        text = f"commit message '{subject}': {finding.error}{hint}"
+        print(annotate("error", text, title="check-commit") if fmt == "github" else text)
+    return 0 if finding is None else 1
+
+
+def _failure(sha: str | None, subject: str, finding: object) -> dict[str, object]:
+    return {
+        "commit": sha,
+        "subject": subject,
+        "error": getattr(finding, "error", None),
+        "suggestion": getattr(finding, "suggestion", None),
+    }
+
+
+def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: str) -> int:
+    import os
+    import re
+
+    from mlopsctl.core import commit, gitio
+
+    commits = gitio.commits_in_range(spec)
+    failures, skipped = [], []
+    synthetic = re.compile(r"^Merge [0-9a-f]{40} into [0-9a-f]{40}$")
+    for c in commits:
+        subject = c.message.split("\n", 1)[0]
+        if len(c.parents) > 1 and synthetic.match(subject) and os.environ.get("GITHUB_ACTIONS"):
+            skipped.append(c.sha)
+            continue
+        finding = commit.check(commit.clean(c.message), types, scope_pattern)
+        if finding is not None:
+            failures.append(_failure(c.sha, subject, finding))
+    checked = len(commits) - len(skipped)
+    if fmt == "json":
+        emit_json(
+            {
+                "ok": not failures,
+                "range": spec,
+                "checked": checked,
+                "skipped": skipped,
+                "failures": failures,
+            }
+        )
+    else:
+        for f in failures:
+            sug = f["suggestion"]
+            hint = f"; did you mean `{str(sug).splitlines()[0]}`?" if sug else ""
+            text = f"{str(f['commit'])[:10]} '{f['subject']}': {f['error']}{hint}"
+            print(annotate("error", text, title="check-commit") if fmt == "github" else text)
+        if fmt == "text":
+            note = f" ({len(skipped)} synthetic merge skipped)" if skipped else ""
+            if failures:
+                print(
+                    f"{len(failures)} of {checked} commits in {spec} break Conventional Commits{note}."
+                )
+            else:
+                print(f"{checked} commits in {spec} follow Conventional Commits{note}.")
+    return 1 if failures else 0
+
+
 def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"mlopsctl {prog}", add_help=False)
     parser.add_argument("--json", action="store_true")
@@ -55,6 +195,17 @@ def main(args: list[str]) -> int:
             parser.add_argument("paths", nargs="*")
             ns = parser.parse_args(rest)
             return check_names(ns.paths, "json" if ns.json else ns.format)
+        if command == "check-branch":
+            parser.add_argument("name", nargs="?")
+            parser.add_argument("--strict", action="store_true")
+            ns = parser.parse_args(rest)
+            return check_branch(ns.name, ns.strict, "json" if ns.json else ns.format)
+        if command == "check-commit":
+            parser.add_argument("msg_file", nargs="?")
+            parser.add_argument("--message", "-m")
+            parser.add_argument("--range", dest="spec")
+            ns = parser.parse_args(rest)
+            return check_commit(ns.msg_file, ns.message, ns.spec, "json" if ns.json else ns.format)
         raise AssertionError(command)
     except MlopsError as exc:
         return error(exc)

@@ -44,3 +44,54 @@ def is_tracked(root: Path, path: str) -> bool:
 
 def init(root: Path, branch: str = "main") -> None:
     proc.run(["git", "init", "--quiet", "--initial-branch", branch], cwd=root)
+
+
+class Commit:
+    __slots__ = ("message", "parents", "sha")
+
+    def __init__(self, sha: str, parents: list[str], message: str) -> None:
+        self.sha = sha
+        self.parents = parents
+        self.message = message
+
+
+def commits_in_range(spec: str, cwd: Path | None = None) -> list[Commit]:
+    """Every commit in ``A..B`` (or ``A...B``), oldest first, read with one ``git log``.
+
+    A range that does not resolve is bad input, except in a shallow clone, where the missing
+    history is the cause and the check must not pass silently.
+    """
+    from mlopsctl.errors import BadInput, Missing
+
+    if ".." not in spec or spec.startswith("..") or spec.endswith(".."):
+        raise BadInput(f"--range '{spec}' is not A..B; e.g. --range origin/main..HEAD.")
+    code, out, err = _git(["log", "--reverse", "--format=%H%x1f%P%x1f%B%x1e", spec, "--"], cwd)
+    if code != 0:
+        shallow = _git(["rev-parse", "--is-shallow-repository"], cwd)[1].strip() == "true"
+        if shallow:
+            raise Missing(
+                f"the clone is shallow and the range {spec} cannot be resolved, so its commits "
+                "cannot be checked; fetch the history (git fetch --unshallow, or "
+                "actions/checkout with fetch-depth: 0)."
+            )
+        if toplevel(cwd) is None:
+            raise Missing("No git repository here; run check-commit --range inside one.")
+        detail = err.strip().splitlines()[0] if err.strip() else "git log failed"
+        raise BadInput(f"--range '{spec}' does not resolve ({detail}); name existing revisions.")
+    if _git(["rev-parse", "--is-shallow-repository"], cwd)[1].strip() == "true":
+        left = spec.split("...")[0] if "..." in spec else spec.split("..")[0]
+        base = _git(["merge-base", left, spec.split("..")[-1].lstrip(".") or "HEAD"], cwd)
+        if base[0] != 0:
+            raise Missing(
+                f"the clone is shallow and {spec} reaches past its history, so some commits "
+                "cannot be checked; fetch the history (git fetch --unshallow, or "
+                "actions/checkout with fetch-depth: 0)."
+            )
+    commits = []
+    for record in out.split("\x1e"):
+        record = record.strip("\n")
+        if not record:
+            continue
+        sha, parents, message = record.split("\x1f", 2)
+        commits.append(Commit(sha, parents.split(), message.strip("\n")))
+    return commits

@@ -1,0 +1,208 @@
+"""Conventional Commits 1.0.0 messages, checked with errors that point at the fault.
+
+Import-light: ``check-commit`` runs in every commit-msg hook.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+SCISSORS = re.compile(r"^# -+ >8 -+$")
+# type, scope (with parentheses), "!", separator, description
+HEADER = re.compile(
+    r"^(?P<type>[A-Za-z]+)(?P<scope>\([^()]*\))?(?P<bang>!)?(?P<sep>:\s*)(?P<desc>.*)$"
+)
+PASS_THROUGH = (
+    re.compile(r"^Merge (branch|remote-tracking branch|pull request|tag|commit|[0-9a-f]{7,40}) "),
+    re.compile(r"^Merge branch '"),
+    re.compile(r'^Revert "'),
+    re.compile(r"^(fixup|squash|amend)! "),
+)
+FOOTER = re.compile(r"^(?P<token>BREAKING[ -]CHANGE|[A-Za-z][A-Za-z0-9-]*)(?::\s| #)(?P<value>.*)$")
+SYNONYMS = {
+    "add": "feat", "added": "feat", "adds": "feat", "feature": "feat", "implement": "feat",
+    "new": "feat", "fixed": "fix", "fixes": "fix", "bugfix": "fix", "hotfix": "fix",
+    "bug": "fix", "repair": "fix", "doc": "docs", "documentation": "docs", "readme": "docs",
+    "tests": "test", "testing": "test", "refactoring": "refactor", "cleanup": "refactor",
+    "update": "chore", "bump": "chore", "upgrade": "chore", "format": "style",
+    "formatting": "style", "lint": "style", "performance": "perf", "optimize": "perf",
+}  # fmt: skip
+
+
+class Finding:
+    """What is wrong with a message, and the message as it should probably read."""
+
+    __slots__ = ("error", "suggestion")
+
+    def __init__(self, error: str, suggestion: str | None = None) -> None:
+        self.error = error
+        self.suggestion = suggestion
+
+
+class Parsed:
+    __slots__ = ("breaking", "description", "footers", "scope", "type")
+
+    def __init__(
+        self, type_: str, scope: str | None, breaking: bool, description: str,
+        footers: list[tuple[str, str]],
+    ) -> None:  # fmt: skip
+        self.type = type_
+        self.scope = scope
+        self.breaking = breaking
+        self.description = description
+        self.footers = footers
+
+
+def clean(message: str, comment_char: str = "#") -> str:
+    """Drop git's comment lines and everything from the scissors line on."""
+    lines = []
+    for line in message.splitlines():
+        if SCISSORS.match(line):
+            break
+        if line.startswith(comment_char):
+            continue
+        lines.append(line.rstrip())
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def is_pass_through(header: str) -> bool:
+    """Merge, revert, fixup!, squash! and amend! commits are accepted as they are."""
+    return any(p.match(header) for p in PASS_THROUGH)
+
+
+def check(message: str, types: Sequence[str], scope_pattern: str | None = None) -> Finding | None:
+    """None when ``message`` (already cleaned) follows the rules, else what is wrong."""
+    if not message.strip():
+        return Finding("the commit message is empty; write `<type>: <description>`")
+    lines = message.split("\n")
+    header = lines[0]
+    if is_pass_through(header):
+        return None
+    finding = _check_header(header, types, scope_pattern)
+    if finding is not None:
+        return finding
+    if len(lines) > 1 and lines[1].strip():
+        return Finding(
+            "the body must be separated from the subject by a blank line",
+            "\n".join([header, "", *lines[1:]]),
+        )
+    return _check_footers(lines[2:])
+
+
+def parse(message: str) -> Parsed | None:
+    """The parts of a valid message (None when the header does not parse)."""
+    lines = message.split("\n")
+    m = HEADER.match(lines[0])
+    if not m:
+        return None
+    footers = [
+        (f.group("token"), f.group("value"))
+        for f in (FOOTER.match(line) for line in _footer_block(lines[2:]))
+        if f
+    ]
+    breaking = bool(m.group("bang")) or any(
+        t in ("BREAKING CHANGE", "BREAKING-CHANGE") for t, _ in footers
+    )
+    scope = m.group("scope")[1:-1] if m.group("scope") else None
+    return Parsed(m.group("type"), scope, breaking, m.group("desc"), footers)
+
+
+def _suggest_type(word: str, types: Sequence[str]) -> str | None:
+    low = word.lower()
+    if low in types:
+        return low
+    if SYNONYMS.get(low) in types:
+        return SYNONYMS[low]
+    import difflib
+
+    close = difflib.get_close_matches(low, types, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _check_header(header: str, types: Sequence[str], scope_pattern: str | None) -> Finding | None:
+    allowed = ", ".join(types)
+    bang_first = re.match(r"^([A-Za-z]+)!(\([^()]*\))(:.*)$", header)
+    if bang_first:
+        fixed = f"{bang_first.group(1)}{bang_first.group(2)}!{bang_first.group(3)}"
+        return Finding("the '!' goes after the scope, right before the ':'", fixed)
+    spaced = re.match(r"^([A-Za-z]+(?:\([^()]*\))?!?)\s+:\s*(.*)$", header)
+    if spaced:
+        return Finding("no space before the ':'", f"{spaced.group(1)}: {spaced.group(2)}")
+    m = HEADER.match(header)
+    if not m:
+        no_colon = re.match(r"^([a-z]+(?:\([^()]*\))?!?) +(\S.*)$", header)
+        if no_colon and re.match(r"^[a-z]+", no_colon.group(1)).group(0) in types:  # type: ignore[union-attr]
+            return Finding(
+                "missing ':' after the type", f"{no_colon.group(1)}: {no_colon.group(2)}"
+            )
+        word = header.partition(" ")[0]
+        kind = _suggest_type(word.rstrip(":"), types) or "chore"
+        return Finding(
+            f"the subject must start with a type and ': ', e.g. `feat: add x` (types: {allowed})",
+            f"{kind}: {_lower_first(header)}",
+        )
+    kind, scope, bang, sep, desc = (m.group(g) for g in ("type", "scope", "bang", "sep", "desc"))
+    head = f"{kind}{scope or ''}{bang or ''}"
+    if kind not in types:
+        fix = _suggest_type(kind, types)
+        return Finding(
+            f"type '{kind}' is not allowed; use one of {allowed}",
+            f"{fix}{scope or ''}{bang or ''}: {desc.strip()}" if fix else None,
+        )
+    if scope is not None:
+        inner = scope[1:-1]
+        if not inner.strip():
+            return Finding("the scope is empty; drop the parentheses or name a scope",
+                           f"{kind}{bang or ''}: {desc.strip()}")  # fmt: skip
+        if scope_pattern and not re.fullmatch(scope_pattern, inner):
+            return Finding(f"scope '{inner}' does not match the pattern {scope_pattern}")
+    if sep == ":":
+        if not desc.strip():
+            return Finding("the description after ': ' is empty; say what the commit does")
+        return Finding("missing space after ':'", f"{head}: {desc}")
+    if sep != ": ":
+        return Finding("exactly one space goes after ':'", f"{head}: {desc.strip()}")
+    if not desc.strip():
+        return Finding("the description after ': ' is empty; say what the commit does")
+    if desc != desc.strip():
+        return Finding("the description has trailing spaces", f"{head}: {desc.strip()}")
+    return None
+
+
+def _lower_first(text: str) -> str:
+    """``Update readme`` -> ``update readme``; acronyms such as ``WIP`` stay as they are."""
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
+def _footer_block(body: list[str]) -> list[str]:
+    """The trailing paragraph of the body when every line of it reads as a footer."""
+    paragraphs: list[list[str]] = [[]]
+    for line in body:
+        if line.strip():
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    last = paragraphs[-1] if paragraphs[-1] else (paragraphs[-2] if len(paragraphs) > 1 else [])
+    starts = [FOOTER.match(line) is not None or _bad_breaking(line) for line in last]
+    return last if last and starts[0] else []
+
+
+def _bad_breaking(line: str) -> bool:
+    return re.match(r"^breaking[ -]change\s*:", line, re.IGNORECASE) is not None
+
+
+def _check_footers(body: list[str]) -> Finding | None:
+    for line in body:
+        if _bad_breaking(line) and not line.startswith(("BREAKING CHANGE: ", "BREAKING-CHANGE: ")):
+            rest = line.split(":", 1)[1].strip()
+            return Finding(
+                "a breaking-change footer is written `BREAKING CHANGE: <description>` "
+                "(upper case, one space after ':')",
+                f"BREAKING CHANGE: {rest}" if rest else None,
+            )
+    return None
