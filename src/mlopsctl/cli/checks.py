@@ -73,7 +73,10 @@ def check_branch(name: str | None, strict: bool = False, fmt: str = "text") -> i
         print(f"{verdict.name}: ok ({verdict.kind} branch, from {source.label})")
     else:
         hint = f"; did you mean {verdict.suggestion}?" if verdict.suggestion else ""
-        text = f"branch '{verdict.name}' (from {source.label}) breaks the branch rules: {verdict.reason}{hint}"
+        text = (
+            f"branch '{verdict.name}' (from {source.label}) breaks the branch rules: "
+            f"{verdict.reason}{hint}"
+        )
         print(annotate("error", text, title="check-branch") if fmt == "github" else text)
     return 0 if verdict.ok else 1
 
@@ -171,9 +174,8 @@ def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: st
         if fmt == "text":
             note = f" ({len(skipped)} synthetic merge skipped)" if skipped else ""
             if failures:
-                print(
-                    f"{len(failures)} of {checked} commits in {spec} break Conventional Commits{note}."
-                )
+                bad = len(failures)
+                print(f"{bad} of {checked} commits in {spec} break Conventional Commits{note}.")
             else:
                 print(f"{checked} commits in {spec} follow Conventional Commits{note}.")
     return 1 if failures else 0

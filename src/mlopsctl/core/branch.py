@@ -148,7 +148,7 @@ class Rules:
             desc = kebab(m.group(2))
             if not desc:
                 return (f"{kind} branches need a description after the issue number", None)
-            return (f"<desc> must be lower-case kebab-case", f"{kind}/{m.group(1)}-{desc}")
+            return ("<desc> must be lower-case kebab-case", f"{kind}/{m.group(1)}-{desc}")
         if kind == "release":
             m = re.match(r"^(v?)(\d+)(?:\.(\d+))?(?:\.(\d+))?$", rest)
             if m:
@@ -159,7 +159,7 @@ class Rules:
                 )
             return ("a release branch is named by a semantic version: release/1.2.0", None)
         desc = kebab(rest)
-        return (f"<desc> must be lower-case kebab-case", f"{kind}/{desc}" if desc else None)
+        return ("<desc> must be lower-case kebab-case", f"{kind}/{desc}" if desc else None)
 
     def _explain_feature(self, rest: str) -> tuple[str, str | None]:
         stages = ", ".join(str(n) for n in self.stages)

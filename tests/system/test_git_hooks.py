@@ -1,0 +1,210 @@
+"""check-branch, check-commit and the hooks against real repositories and real pre-commit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+
+BIN = str(Path(sys.executable).parent)
+
+
+def mlopsctl(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "mlopsctl", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=environ,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "a.txt").write_text("a\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "feat: first")
+    return root
+
+
+@pytest.fixture
+def path_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hooks run `mlopsctl` from PATH: the one installed beside this interpreter."""
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+
+
+def commit_all(cwd: Path, message: str) -> subprocess.CompletedProcess[str]:
+    git(cwd, "add", "-A")
+    return subprocess.run(
+        ["git", "commit", "-q", "-m", message], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def test_branch_is_read_from_git(repo: Path) -> None:
+    git(repo, "switch", "-q", "-c", "feature/stage6-monitoring-api")
+    ok = mlopsctl(repo, "check-branch", "--json")
+    assert ok.returncode == 0
+    assert json.loads(ok.stdout) | {} == {
+        "ok": True, "branch": "feature/stage6-monitoring-api", "source": "git HEAD",
+        "kind": "feature", "reason": None, "suggestion": None,
+    }  # fmt: skip
+    git(repo, "switch", "-q", "-c", "Feature/Monitoring")
+    bad = mlopsctl(repo, "check-branch")
+    assert bad.returncode == 1
+    assert "branch 'Feature/Monitoring' (from git HEAD)" in bad.stdout
+
+
+def test_detached_head_without_and_with_ci_variables(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--detach")
+    skipped = mlopsctl(repo, "check-branch")
+    assert skipped.returncode == 0
+    assert "skipped: HEAD is detached" in skipped.stdout
+    assert mlopsctl(repo, "check-branch", "--strict").returncode == 1
+    ci = mlopsctl(repo, "check-branch", env={"GITHUB_HEAD_REF": "feature/stage5-serving"})
+    assert ci.returncode == 0 and "GITHUB_HEAD_REF" in ci.stdout
+    bad_ci = mlopsctl(repo, "check-branch", "--format", "github", env={"CI_COMMIT_BRANCH": "wip"})
+    assert bad_ci.returncode == 1
+    assert bad_ci.stdout.startswith("::error title=check-branch::branch 'wip' (from GitLab")
+
+
+def test_outside_git_without_a_name_exits_4(tmp_path: Path) -> None:
+    out = mlopsctl(tmp_path, "check-branch")
+    assert out.returncode == 4
+    assert "No git repository" in out.stderr
+
+
+def test_commit_msg_file_with_git_comments(repo: Path) -> None:
+    msg = repo / ".git" / "COMMIT_EDITMSG"
+    msg.write_text("feat: add x\n# Please enter the commit message\n#\n# On branch main\n")
+    assert mlopsctl(repo, "check-commit", str(msg)).returncode == 0
+    msg.write_text("feat:add x\n# comment\n")
+    bad = mlopsctl(repo, "check-commit", str(msg))
+    assert bad.returncode == 1
+    assert "missing space after ':'; did you mean `feat: add x`?" in bad.stdout
+    missing = mlopsctl(repo, "check-commit", str(repo / "nope"))
+    assert missing.returncode == 2 and "Cannot read the message file" in missing.stderr
+
+
+def test_range_checks_every_commit(repo: Path) -> None:
+    base = git(repo, "rev-parse", "HEAD")
+    git(repo, "switch", "-q", "-c", "feature/stage6-x")
+    for i, message in enumerate(["feat: one", "bad two", "fix(stage6): three", "docs:four"]):
+        (repo / f"f{i}.txt").write_text(str(i))
+        commit_all(repo, message)
+    out = mlopsctl(repo, "check-commit", "--range", f"{base}..HEAD", "--json")
+    assert out.returncode == 1
+    doc = json.loads(out.stdout)
+    assert doc["checked"] == 4
+    assert [f["subject"] for f in doc["failures"]] == ["bad two", "docs:four"]
+    assert doc["failures"][1]["suggestion"] == "docs: four"
+    text = mlopsctl(repo, "check-commit", "--range", f"{base}..HEAD")
+    assert "2 of 4 commits" in text.stdout
+    good = mlopsctl(repo, "check-commit", "--range", f"{base}..HEAD~3")
+    assert good.returncode == 0 and "1 commits" in good.stdout
+    assert mlopsctl(repo, "check-commit", "--range", "nope..HEAD").returncode == 2
+    assert mlopsctl(repo, "check-commit", "--range", "HEAD").returncode == 2
+
+
+def test_merge_commits_pass_in_a_range(repo: Path) -> None:
+    base = git(repo, "rev-parse", "HEAD")
+    git(repo, "switch", "-q", "-c", "feature/stage1-a")
+    (repo / "b.txt").write_text("b")
+    commit_all(repo, "feat: b")
+    git(repo, "switch", "-q", "main")
+    (repo / "c.txt").write_text("c")
+    commit_all(repo, "fix: c")
+    git(repo, "merge", "-q", "--no-ff", "--no-edit", "feature/stage1-a")
+    out = mlopsctl(repo, "check-commit", "--range", f"{base}..HEAD", "--json")
+    assert out.returncode == 0, out.stdout
+    assert json.loads(out.stdout)["checked"] == 3
+
+
+def test_shallow_clone_fails_loudly(repo: Path, tmp_path: Path) -> None:
+    base = git(repo, "rev-parse", "HEAD")
+    for i in range(3):
+        (repo / f"s{i}").write_text(str(i))
+        commit_all(repo, f"feat: s{i}")
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
+    out = mlopsctl(clone, "check-commit", "--range", f"{base}..HEAD")
+    assert out.returncode == 4
+    assert "shallow" in out.stderr and "fetch-depth: 0" in out.stderr
+    out = mlopsctl(clone, "check-commit", "--range", "HEAD~2..HEAD")
+    assert out.returncode == 4
+
+
+def test_native_hooks_check_the_pushed_branch_not_head(
+    repo: Path, tmp_path: Path, path_env: None
+) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    out = mlopsctl(repo, "hooks", "install", "--mode", "native", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["hooks"] == ["pre-commit", "commit-msg", "pre-push"]
+    git(repo, "branch", "Bad_Branch")
+    git(repo, "branch", "docs/good-one")
+    push_bad = subprocess.run(
+        ["git", "push", "-q", "origin", "Bad_Branch"], cwd=repo, capture_output=True, text=True
+    )
+    assert push_bad.returncode != 0
+    assert "branch 'Bad_Branch' (from argument)" in push_bad.stdout + push_bad.stderr
+    git(repo, "switch", "-q", "-c", "Also_Bad")
+    push_good = subprocess.run(
+        ["git", "push", "-q", "origin", "docs/good-one"], cwd=repo, capture_output=True, text=True
+    )
+    assert push_good.returncode == 0, push_good.stderr
+    git(repo, "switch", "-q", "main")
+    (repo / "n.txt").write_text("n")
+    assert commit_all(repo, "nope").returncode != 0
+    assert commit_all(repo, "feat: n").returncode == 0
+
+
+def test_foreign_hooks_are_never_replaced_silently(repo: Path) -> None:
+    hook = repo / ".git" / "hooks" / "commit-msg"
+    hook.write_text("#!/bin/sh\necho mine\n")
+    hook.chmod(0o755)
+    out = mlopsctl(repo, "hooks", "install", "--mode", "native")
+    assert out.returncode == 3
+    assert "not written by mlopsctl" in out.stderr
+    assert hook.read_text() == "#!/bin/sh\necho mine\n"
+    assert not (repo / ".git/hooks/pre-commit").exists()
+    forced = mlopsctl(repo, "hooks", "install", "--mode", "native", "--force")
+    assert forced.returncode == 0
+    assert (repo / ".git/hooks/commit-msg.pre-mlopsctl").read_text() == "#!/bin/sh\necho mine\n"
+    again = mlopsctl(repo, "hooks", "install", "--mode", "native")
+    assert again.returncode == 0  # our own hooks are ours to replace
+
+
+def test_pre_commit_framework_in_a_generated_project(tmp_path: Path, path_env: None) -> None:
+    init = mlopsctl(tmp_path, "init", "proj")
+    assert init.returncode == 0, init.stderr
+    root = tmp_path / "proj"
+    assert mlopsctl(root, "new-stage", "6.1", "monitoring-api").returncode == 0
+    out = mlopsctl(root, "hooks", "install")
+    assert out.returncode == 0, out.stderr
+    assert "via pre-commit" in out.stdout
+    assert "pre-commit" in (root / ".git/hooks/commit-msg").read_text()
+    rejected = commit_all(root, "bad message")
+    assert rejected.returncode != 0
+    assert "did you mean `chore: bad message`" in rejected.stdout + rejected.stderr
+    assert git(root, "rev-list", "--all") == ""
+    accepted = commit_all(root, "feat: initial layout")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert git(root, "log", "--format=%s") == "feat: initial layout"
+    (root / "tests/unit/test_wrong.py").write_text("")
+    named = commit_all(root, "test: add a badly named test")
+    assert named.returncode != 0
+    assert "tests/unit/test_wrong.py: unit test" in named.stdout + named.stderr
