@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-FAST_COMMANDS = frozenset({"check-names", "check-branch", "check-commit"})
+# Commands that run on every commit or wrap another tool: no Typer, Rich or Jinja at start-up.
+FAST_COMMANDS = frozenset({"check-names", "check-branch", "check-commit", "test"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         and not {"-h", "--help"} & set(args)
         and "_MLOPSCTL_COMPLETE" not in os.environ
     ):
+        if args[0] == "test":
+            from mlopsctl.cli import testing
+
+            return testing.main(args[1:])
         from mlopsctl.cli import checks
 
         return checks.main(args)

@@ -41,6 +41,8 @@ COMMAND_MODULES = {
     "check-branch": "check_cmds",
     "check-commit": "check_cmds",
     "hooks": "hooks_cmds",
+    "test": "test_cmds",
+    "env": "env_cmds",
 }
 _ROOT_FLAGS = {"--debug", "--version"}
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from mlopsctl.cli import checks
@@ -21,7 +19,7 @@ def _fmt(fmt: str, json_: bool) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("check-names")
     def check_names(
-        paths: Optional[list[str]] = typer.Argument(  # noqa: UP045 - Typer needs Optional
+        paths: list[str] | None = typer.Argument(
             None, help="Files to check; default: every file git tracks or would track."
         ),
         json_: bool = JsonOpt,
@@ -32,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check-branch")
     def check_branch(
-        name: Optional[str] = typer.Argument(  # noqa: UP045 - Typer needs Optional
+        name: str | None = typer.Argument(
             None, help="Branch to check; default: from CI variables, then git's HEAD."
         ),
         strict: bool = typer.Option(False, "--strict", help="Fail when no branch can be found."),
@@ -50,11 +48,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check-commit")
     def check_commit(
-        msg_file: Optional[str] = typer.Argument(  # noqa: UP045 - Typer needs Optional
+        msg_file: str | None = typer.Argument(
             None, help="Commit message file (what git passes to a commit-msg hook)."
         ),
-        message: Optional[str] = typer.Option(None, "--message", "-m", help="A message to check."),  # noqa: UP045
-        spec: Optional[str] = typer.Option(  # noqa: UP045
+        message: str | None = typer.Option(None, "--message", "-m", help="A message to check."),
+        spec: str | None = typer.Option(
             None, "--range", help="Check every commit in A..B (for CI)."
         ),
         json_: bool = JsonOpt,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from typing import Any
 
 from mlopsctl.errors import MlopsError
@@ -21,6 +20,8 @@ def debug_enabled() -> bool:
 def error(exc: BaseException) -> int:
     """Show an error as one sentence on stderr (the trace too with --debug); return its code."""
     if debug_enabled():
+        import traceback
+
         traceback.print_exception(exc)
     message = str(exc) if isinstance(exc, MlopsError) else f"{type(exc).__name__}: {exc}"
     sys.stderr.write(f"mlopsctl: error: {message}\n")

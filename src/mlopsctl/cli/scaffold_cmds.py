@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
     @app.command("new-stage")
     def new_stage(
         substage: str = typer.Argument(..., metavar="X.Y", help="Substage id, e.g. 6.1."),
-        feature: Optional[str] = typer.Argument(  # noqa: UP045
+        feature: str | None = typer.Argument(
             None, help="Feature name: monitoring-api, monitoring_api or 'Monitoring API'."
         ),
         template: str = typer.Option(

@@ -1,0 +1,122 @@
+"""``mlopsctl test``: import-light like the hook commands, so its overhead over pytest is small.
+
+Rich is imported on a background thread while the first suite runs, so the summary table
+costs no start-up time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from mlopsctl.cli.report import emit_json, error
+from mlopsctl.errors import MlopsError
+
+
+def _prefetch() -> None:
+    """Import what the summary needs on a thread, while the first pytest process runs."""
+
+    def load() -> None:
+        import xml.etree.ElementTree  # noqa: F401
+
+        import rich.console
+        import rich.table  # noqa: F401
+
+    threading.Thread(target=load, daemon=True).start()
+
+
+def run_tests(
+    suites: list[str], stage: str | None = None, cov: bool = False,
+    cov_fail_under: float | None = None, junit_xml: str | None = None, workers: str | None = None,
+    env_name: str | None = None, fail_fast: bool = False, pytest_args: list[str] | None = None,
+    json_: bool = False,
+) -> int:  # fmt: skip
+    from mlopsctl.core import config, testrun
+
+    cfg = config.load_project()
+    options = testrun.Options(
+        suites=suites, stage=stage, cov=cov or cov_fail_under is not None,
+        cov_fail_under=cov_fail_under, junit_xml=Path(junit_xml).absolute() if junit_xml else None,
+        workers=workers, env_name=env_name or "testing", env_required=env_name is not None,
+        fail_fast=fail_fast, pytest_args=list(pytest_args or []), stream=not json_,
+    )  # fmt: skip
+    started: list[str] = []
+
+    def announce(suite: str) -> None:
+        if not started and not json_:
+            _prefetch()
+        started.append(suite)
+        if not json_:
+            print(f"── {suite} ──", flush=True)
+
+    result = testrun.run(cfg, options, on_suite=announce)
+    if json_:
+        emit_json(result.as_dict())
+    else:
+        _render(result)
+    return 0 if result.ok else 1
+
+
+def _render(result: Any) -> None:
+    from rich.table import Table
+
+    from mlopsctl.cli.output import console
+
+    out = console()
+    out.print(f"python: {result.python} ({result.python_source})")
+    if result.env_files:
+        out.print(f"environment: {', '.join(result.env_files)} (TEST_MODE=true)")
+    styles = {"passed": "green", "failed": "bold red", "error": "bold red", "no tests": "yellow"}
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("suite", "status", "passed", "failed", "skipped", "errors", "time", "note"):
+        table.add_column(
+            col,
+            justify="right" if col in ("passed", "failed", "skipped", "errors", "time") else "left",
+        )
+    for s in result.suites:
+        table.add_row(
+            s.name, f"[{styles.get(s.status, '')}]{s.status}[/]", str(s.passed), str(s.failed),
+            str(s.skipped), str(s.errors), f"{s.seconds:.2f}s", s.message,
+        )  # fmt: skip
+    out.print(table)
+    if result.coverage is not None:
+        verdict = "ok" if result.coverage_ok else "[bold red]under the gate[/]"
+        out.print(f"coverage: {result.coverage:.1f}% (gate {result.gate:g}%) {verdict}")
+    for note in result.notes:
+        out.print(f"note: {note}")
+    if result.junit_xml:
+        out.print(f"junit: {result.junit_xml}")
+
+
+def main(args: list[str]) -> int:
+    """``mlopsctl test`` from raw arguments (no Typer)."""
+    pytest_args: list[str] = []
+    if "--" in args:
+        cut = args.index("--")
+        args, pytest_args = args[:cut], args[cut + 1 :]
+    parser = argparse.ArgumentParser(prog="mlopsctl test", add_help=False)
+    parser.add_argument("suites", nargs="*")
+    parser.add_argument("--stage")
+    parser.add_argument("--cov", action="store_true")
+    parser.add_argument("--cov-fail-under", type=float)
+    parser.add_argument("--junit-xml")
+    parser.add_argument("-n", dest="workers")
+    parser.add_argument("--env", dest="env_name")
+    parser.add_argument("--fail-fast", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    try:
+        ns = parser.parse_args(args)
+        return run_tests(
+            ns.suites, ns.stage, ns.cov, ns.cov_fail_under, ns.junit_xml, ns.workers,
+            ns.env_name, ns.fail_fast, pytest_args, ns.json,
+        )  # fmt: skip
+    except MlopsError as exc:
+        return error(exc)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("mlopsctl: interrupted\n")
+        return 130
