@@ -43,6 +43,10 @@ COMMAND_MODULES = {
     "hooks": "hooks_cmds",
     "test": "test_cmds",
     "env": "env_cmds",
+    "compose": "compose_cmds",
+    "deploy": "deploy_cmds",
+    "rollback": "deploy_cmds",
+    "releases": "deploy_cmds",
 }
 _ROOT_FLAGS = {"--debug", "--version"}
 

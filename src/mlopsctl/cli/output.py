@@ -23,11 +23,13 @@ ACTION_STYLES = {
 def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
+    tty = (sys.stderr if stderr else sys.stdout).isatty()
     return Console(
         stderr=stderr,
         no_color=bool(os.environ.get("NO_COLOR")),
         highlight=False,
-        soft_wrap=not (sys.stderr if stderr else sys.stdout).isatty(),
+        # logs and pipes have no width: do not squeeze tables into 80 columns there
+        width=None if tty or os.environ.get("COLUMNS") else 200,
     )
 
 

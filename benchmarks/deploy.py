@@ -1,0 +1,130 @@
+"""A blue-green `mlopsctl deploy` of a healthy version against plain compose + wait.
+
+Baseline: `docker-compose up -d` (recreating the service with the new version) followed by
+polling `docker inspect` until the container is healthy. mlopsctl: `mlopsctl deploy staging`
+(start the idle colour, wait healthy, switch, stop the old colour, record the release).
+Versions alternate so every sample replaces a running container in both cases. Needs a
+Docker engine and busybox-static (for the FROM scratch test image).
+
+Usage: python benchmarks/deploy.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import report, sample_alternately
+
+BIN = Path(sys.executable).parent
+MLOPSCTL = str(BIN / "mlopsctl") if (BIN / "mlopsctl").exists() else shutil.which("mlopsctl")
+IMAGE = "mlopsctl-bench-app"
+COMPOSE = """services:
+  api:
+    image: mlopsctl-bench-app:${MLOPS_VERSION}
+    stop_grace_period: 1s
+    healthcheck:
+      test: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]
+      interval: 1s
+      timeout: 2s
+      retries: 3
+"""
+
+
+def compose_cmd() -> list[str]:
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    return ["docker-compose"]
+
+
+def build(work: Path) -> None:
+    ctx = work / "image"
+    (ctx / "www").mkdir(parents=True)
+    shutil.copy(shutil.which("busybox") or "/bin/busybox", ctx / "busybox")
+    (ctx / "www" / "health").write_text("ok")
+    (ctx / "Dockerfile").write_text(
+        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n"
+        'CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n'
+    )
+    for tag in ("v1", "v2"):
+        subprocess.run(["docker", "build", "-q", "-t", f"{IMAGE}:{tag}", str(ctx)], check=True,
+                       capture_output=True)  # fmt: skip
+
+
+def wait_healthy(project: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        label = f"label=com.docker.compose.project={project}"
+        ids = subprocess.run(["docker", "ps", "-q", "--filter", label],
+                             capture_output=True, text=True).stdout.split()  # fmt: skip
+        if ids:
+            states = subprocess.run(["docker", "inspect", "-f", "{{.State.Health.Status}}", *ids],
+                                    capture_output=True, text=True).stdout.split()  # fmt: skip
+            if states and all(s == "healthy" for s in states):
+                return
+        time.sleep(0.25)
+    raise SystemExit(f"{project} did not become healthy")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=6)
+    args = parser.parse_args()
+    if subprocess.run(["docker", "info"], capture_output=True).returncode != 0 or not MLOPSCTL:
+        sys.exit("needs a Docker engine and mlopsctl on PATH")
+    work = Path(tempfile.mkdtemp(prefix="mlopsctl-bench-"))
+    compose = compose_cmd()
+    plain = [*compose, "-p", "mlopsctlbenchplain", "-f", str(work / "plain.yml")]
+    project = work / "benchp"
+    try:
+        build(work)
+        (work / "plain.yml").write_text(COMPOSE)
+        subprocess.run([MLOPSCTL, "init", str(project), "--no-git", "--name", "benchp"], check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        (project / "docker" / "docker-compose.staging.yml").write_text(COMPOSE)
+
+        def version(i: int) -> str:
+            return "v1" if i % 2 == 0 else "v2"
+
+        def plain_up(i: int) -> float:
+            env = {**os.environ, "MLOPS_VERSION": version(i)}
+            start = time.perf_counter()
+            subprocess.run([*plain, "up", "-d"], check=True, capture_output=True, env=env)
+            wait_healthy("mlopsctlbenchplain")
+            return time.perf_counter() - start
+
+        def deploy(i: int) -> float:
+            start = time.perf_counter()
+            subprocess.run([MLOPSCTL, "deploy", "staging", "--version", version(i)], cwd=project,
+                           check=True, capture_output=True)  # fmt: skip
+            return time.perf_counter() - start
+
+        samples = sample_alternately(
+            {
+                f"{' '.join(compose)} up -d + wait healthy (baseline)": plain_up,
+                "mlopsctl deploy staging (blue-green)": deploy,
+            },
+            args.rounds,
+            warmup=1,
+        )
+        report("blue-green deploy vs plain compose up + wait", samples,
+               f"{' '.join(compose)} up -d + wait healthy (baseline)")  # fmt: skip
+    finally:
+        subprocess.run([*plain, "down", "-t", "1"], capture_output=True)
+        staging = str(project / "docker/docker-compose.staging.yml")
+        for colour in ("blue", "green"):
+            down = [*compose, "-p", f"benchp-staging-{colour}", "-f", staging, "down", "-t", "1"]
+            env = {**os.environ, "MLOPS_VERSION": "v1"}
+            subprocess.run(down, capture_output=True, env=env)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""``mlopsctl deploy``, ``rollback`` and ``releases``."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import typer
+
+from mlopsctl.cli.compose_cmds import print_logs, progress_printer
+from mlopsctl.cli.report import emit_json
+
+JsonOpt = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+
+
+def _confirm(p: object, yes: bool) -> None:
+    from mlopsctl.errors import BadInput
+
+    env = getattr(p, "environment", "")
+    if not getattr(p, "confirm", False) or yes:
+        return
+    if not sys.stdin.isatty():
+        raise BadInput(f"Deploying to {env} needs confirmation; pass --yes (no terminal to ask).")
+    what = f"{getattr(p, 'action', 'deploy')} {getattr(p, 'version', '')} to {env}"
+    if not typer.confirm(f"Really {what}?", default=False):
+        raise typer.Exit(1)
+
+
+def _report(outcome: object, json_: bool) -> None:
+    if json_:
+        emit_json(outcome.as_dict())  # type: ignore[attr-defined]
+    else:
+        rel = outcome.release  # type: ignore[attr-defined]
+        health = outcome.health  # type: ignore[attr-defined]
+        if health is not None and not health.ok:
+            print_logs(health.logs)
+        for warning in outcome.warnings:  # type: ignore[attr-defined]
+            typer.echo(f"warning: {warning}", err=True)
+        colour = f" ({rel.colour})" if rel.colour and rel.strategy == "blue-green" else ""
+        verdict = "succeeded" if rel.outcome == "success" else f"failed: {rel.message}"
+        typer.echo(f"{rel.action} of {rel.version} to {rel.environment}{colour} {verdict} "
+                   f"in {rel.duration:.1f}s")  # fmt: skip
+    if not outcome.ok:  # type: ignore[attr-defined]
+        raise typer.Exit(1)
+
+
+def _run(p: object, cfg: object, yes: bool, dry_run: bool, json_: bool) -> None:
+    from mlopsctl.core import deploy
+
+    if dry_run:
+        deploy.preflight(cfg, p)  # type: ignore[arg-type]
+        if json_:
+            emit_json({"dry_run": True, "plan": p.as_dict()})  # type: ignore[attr-defined]
+        else:
+            for key, value in p.as_dict().items():  # type: ignore[attr-defined]
+                if value is not None:
+                    typer.echo(f"{key}: {value}")
+        return
+    _confirm(p, yes)
+    outcome = deploy.execute(cfg, p, on_progress=progress_printer(not json_), stream=not json_)  # type: ignore[arg-type]
+    _report(outcome, json_)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("deploy")
+    def deploy_cmd(
+        environment: str = typer.Argument(..., help="staging, production, ..."),
+        version: str = typer.Option(..., "--version", help="The version to deploy, e.g. v1.2.0."),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan; start nothing."),
+        json_: bool = JsonOpt,
+    ) -> None:
+        """Deploy a version: the project's scripts/deploy/deploy_<env>.sh, else blue-green.
+
+        Blue-green starts the idle colour beside the live one and switches only when all its
+        services are healthy; otherwise the new colour is removed, the live one keeps
+        serving and the command exits 1. production asks for confirmation (--yes in CI).
+        One deploy per environment at a time (exit 3 while locked). Every attempt is recorded.
+        """
+        from mlopsctl.core import config, deploy
+
+        cfg = config.load_project()
+        _run(deploy.plan(cfg, environment, version), cfg, yes, dry_run, json_)
+
+    @app.command("rollback")
+    def rollback_cmd(
+        version: str | None = typer.Argument(
+            None, help="Version to return to (default: the previous good one)."
+        ),
+        environment: str | None = typer.Option(
+            None, "--env", help="Environment (default: the last one deployed)."
+        ),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan; start nothing."),
+        json_: bool = JsonOpt,
+    ) -> None:
+        """Return an environment to a version: scripts/deploy/rollback.sh, else blue-green."""
+        from mlopsctl.core import config, deploy
+
+        cfg = config.load_project()
+        _run(deploy.rollback_plan(cfg, version, environment), cfg, yes, dry_run, json_)
+
+    @app.command("releases")
+    def releases_cmd(
+        environment: str | None = typer.Option(None, "--env", help="Only this environment."),
+        json_: bool = JsonOpt,
+    ) -> None:
+        """List every recorded deploy and rollback, oldest first."""
+        from mlopsctl.core import config, releases
+
+        root = config.load_project().require_root()
+        rows = releases.history(root, environment)
+        if json_:
+            emit_json({"releases": [r.as_dict() for r in rows]})
+            return
+        if not rows:
+            typer.echo("No releases recorded yet.")
+            return
+        from rich.table import Table
+
+        from mlopsctl.cli.output import console
+
+        table = Table(show_edge=False, pad_edge=False)
+        for col in (
+            "#",
+            "when",
+            "env",
+            "version",
+            "action",
+            "strategy",
+            "outcome",
+            "took",
+            "user",
+            "commit",
+        ):
+            table.add_column(col)
+        for r in rows:
+            style = "green" if r.outcome == "success" else "bold red"
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started_at))
+            table.add_row(
+                str(r.id), when, r.environment, r.version, r.action, r.strategy,
+                f"[{style}]{r.outcome}[/]", f"{r.duration:.1f}s", r.user, (r.git_commit or "")[:8],
+            )  # fmt: skip
+        console().print(table)
