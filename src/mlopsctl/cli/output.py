@@ -17,6 +17,7 @@ ACTION_STYLES = {
     "conflict": "bold red",
     "identical": "dim",
     "keep": "cyan",
+    "update": "yellow",
 }
 
 
@@ -46,6 +47,6 @@ def plan_table(plan: Plan, title: str) -> Any:
 
 
 def counts_line(counts: dict[str, int]) -> str:
-    order = ["create", "overwrite", "identical", "keep", "conflict"]
+    order = ["create", "update", "overwrite", "identical", "keep", "conflict"]
     parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
     return ", ".join(parts) or "nothing to do"

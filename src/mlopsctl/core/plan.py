@@ -2,7 +2,8 @@
 
 Actions follow copier's vocabulary: ``create`` (new file), ``identical`` (already as it would
 be), ``conflict`` (differs; stops the run unless forced), ``overwrite`` (differs, forced) and
-``keep`` (exists and the template says to keep it).
+``keep`` (exists and the template says to keep it) and ``update`` (an existing file gains the
+lines it lacks, e.g. a requirement a template needs).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from mlopsctl.core.render import RenderedFile
 from mlopsctl.errors import Conflict
 
-WRITES = ("create", "overwrite")
+WRITES = ("create", "overwrite", "update")
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,32 @@ def build(root: Path, files: list[RenderedFile], force: bool = False) -> Plan:
             action = "create"
         elif f.existing == "keep":
             action = "keep"
+        elif f.existing == "append":
+            merged = merge_lines(target.read_bytes(), f.content)
+            action = "identical" if merged is None else "update"
+            if merged is not None:
+                f = RenderedFile(f.path, merged, f.executable, f.existing)
         elif target.read_bytes() == f.content:
             action = "identical"
         else:
             action = "overwrite" if force else "conflict"
         plan.actions.append(FileAction(f.path, action, f))
     return plan
+
+
+def merge_lines(current: bytes, wanted: bytes) -> bytes | None:
+    """``current`` plus the lines of ``wanted`` it lacks (None when it lacks none)."""
+    have = {line.strip() for line in current.decode("utf-8", "replace").splitlines()}
+    missing = [
+        line for line in wanted.decode("utf-8").splitlines()
+        if line.strip() and not line.startswith("#") and line.strip() not in have
+    ]  # fmt: skip
+    if not missing:
+        return None
+    text = current.decode("utf-8", "replace")
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return (text + "\n".join(missing) + "\n").encode("utf-8")
 
 
 def ensure_no_conflicts(plan: Plan, command: str) -> None:

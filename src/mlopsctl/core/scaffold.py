@@ -77,6 +77,12 @@ def plan_new_stage(
             f"Template '{template_name}' is a {template.kind} template; "
             "new-stage takes a stage template (see `mlopsctl templates list`)."
         )
+    if template.stages and sub.stage.number not in template.stages:
+        wanted = ", ".join(str(n) for n in template.stages)
+        raise BadInput(
+            f"Template '{template_name}' is made for stage {wanted}, not {sub.stage.number}; "
+            f"use new-stage {template.stages[0]}.<Y> --template {template_name}."
+        )
     sets = dict(sets or {})
     if with_compose:
         if "with_compose" not in template.parameters:

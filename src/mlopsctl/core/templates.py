@@ -15,7 +15,7 @@ from typing import Any
 from mlopsctl.errors import BadInput
 
 MANIFEST = "template.yaml"
-_TYPES = {"str": str, "int": int, "bool": bool}
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 
 
 def packaged_dir() -> Path:
@@ -44,20 +44,26 @@ class Parameter:
             if low in ("0", "false", "no", "off"):
                 return False
             raise BadInput(f"--set {self.name}={text}: expected true or false.")
-        if self.type == "int":
+        if self.type in ("int", "float"):
             try:
-                return int(text)
+                return int(text) if self.type == "int" else float(text)
             except ValueError:
-                raise BadInput(f"--set {self.name}={text}: expected a whole number.") from None
+                kind = "a whole number" if self.type == "int" else "a number"
+                raise BadInput(f"--set {self.name}={text}: expected {kind}.") from None
         if self.choices and text not in self.choices:
             raise BadInput(f"--set {self.name}={text}: expected one of {', '.join(self.choices)}.")
         return text
 
 
+EXISTING = ("conflict", "keep", "append")
+
+
 @dataclass(frozen=True)
 class FileOptions:
     when: str | None = None  # a Jinja expression; the file is rendered only when true
-    existing: str = "conflict"  # "keep": an existing file is left as it is
+    # what an existing file that differs means: "conflict", "keep" (leave it as it is) or
+    # "append" (add the rendered lines it lacks, e.g. requirements)
+    existing: str = "conflict"
     foreach: str | None = None  # a Jinja expression giving items bound as ``item``
 
 
@@ -69,6 +75,7 @@ class Template:
     roots: tuple[Path, ...]  # search order: project first, then packaged
     parameters: dict[str, Parameter] = field(default_factory=dict)
     files: dict[str, FileOptions] = field(default_factory=dict)
+    stages: tuple[int, ...] = ()  # the stages the template is made for; empty: any
 
     def sources(self) -> list[str]:
         """Relative paths under ``files/`` across all roots, the first root winning."""
@@ -116,6 +123,10 @@ def available(project_root: Path | None) -> list[Template]:
 
 
 def find(name: str, project_root: Path | None) -> Template:
+    return _find(name, project_root, ())
+
+
+def _find(name: str, project_root: Path | None, seen: tuple[str, ...]) -> Template:
     roots = tuple(b / name for b in search_roots(project_root) if (b / name).is_dir())
     manifests = [r / MANIFEST for r in roots if (r / MANIFEST).is_file()]
     if not manifests:
@@ -123,21 +134,32 @@ def find(name: str, project_root: Path | None) -> Template:
             sorted({c.name for b in search_roots(project_root) if b.is_dir() for c in b.iterdir()})
         )
         raise BadInput(f"Unknown template '{name}'; choose one of: {known}.")
-    return _read_manifest(name, roots, manifests[0])
+    return _read_manifest(name, roots, manifests[0], project_root, seen)
 
 
-def _read_manifest(name: str, roots: tuple[Path, ...], path: Path) -> Template:
+def _read_manifest(
+    name: str, roots: tuple[Path, ...], path: Path, project_root: Path | None = None,
+    seen: tuple[str, ...] = (),
+) -> Template:  # fmt: skip
     from mlopsctl.core import yamlcache
 
     raw = yamlcache.load(path, lambda text: yamlcache.safe_load(text, str(path)) or {})
     if not isinstance(raw, dict):
         raise BadInput(f"{path} must hold a mapping; fix the template manifest.")
-    params: dict[str, Parameter] = {}
+    base: Template | None = None
+    if raw.get("extends"):
+        parent = str(raw["extends"])
+        if parent in (*seen, name):
+            raise BadInput(f"{path}: template '{name}' extends itself through '{parent}'.")
+        base = _find(parent, project_root, (*seen, name))
+    params: dict[str, Parameter] = dict(base.parameters) if base else {}
     for pname, spec in (raw.get("parameters") or {}).items():
         spec = spec or {}
         ptype = spec.get("type", "str")
         if ptype not in _TYPES:
-            raise BadInput(f"{path}: parameter '{pname}' has type '{ptype}'; use str, int or bool.")
+            raise BadInput(
+                f"{path}: parameter '{pname}' has type '{ptype}'; use str, int, float or bool."
+            )
         params[pname] = Parameter(
             pname,
             ptype,
@@ -145,19 +167,22 @@ def _read_manifest(name: str, roots: tuple[Path, ...], path: Path) -> Template:
             spec.get("help", ""),
             tuple(spec.get("choices", ())),
         )
-    files = {
-        src: FileOptions(
-            when=opts.get("when"),
-            existing=opts.get("existing", "conflict"),
-            foreach=opts.get("foreach"),
+    files = dict(base.files) if base else {}
+    for src, opts in (raw.get("files") or {}).items():
+        existing = opts.get("existing", "conflict")
+        if existing not in EXISTING:
+            raise BadInput(
+                f"{path}: file '{src}' has existing: {existing}; use {', '.join(EXISTING)}."
+            )
+        files[src] = FileOptions(
+            when=opts.get("when"), existing=existing, foreach=opts.get("foreach")
         )
-        for src, opts in (raw.get("files") or {}).items()
-    }
     return Template(
         name=name,
-        kind=str(raw.get("kind", "stage")),
+        kind=str(raw.get("kind", base.kind if base else "stage")),
         description=str(raw.get("description", "")),
-        roots=roots,
+        roots=roots + (base.roots if base else ()),
         parameters=params,
         files=files,
+        stages=tuple(int(n) for n in raw.get("stages", ())),
     )
