@@ -24,6 +24,8 @@ class MlopsGroup(TyperGroup):
             raise
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # output piped into head or less that closed early
+            raise typer.Exit(141) from None
         except Exception as exc:
             if not isinstance(exc, MlopsError) and report.debug_enabled():
                 raise

@@ -11,6 +11,10 @@ from mlopsctl.cli.compose_cmds import print_logs, progress_printer
 from mlopsctl.cli.report import emit_json
 
 JsonOpt = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+StrategyOpt = typer.Option(
+    "auto", "--strategy",
+    help="auto (the project's script when present, else blue-green), script or blue-green.",
+)  # fmt: skip
 
 
 def _confirm(p: object, yes: bool) -> None:
@@ -68,6 +72,7 @@ def register(app: typer.Typer) -> None:
         version: str = typer.Option(..., "--version", help="The version to deploy, e.g. v1.2.0."),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan; start nothing."),
+        strategy: str = StrategyOpt,
         json_: bool = JsonOpt,
     ) -> None:
         """Deploy a version: the project's scripts/deploy/deploy_<env>.sh, else blue-green.
@@ -80,7 +85,7 @@ def register(app: typer.Typer) -> None:
         from mlopsctl.core import config, deploy
 
         cfg = config.load_project()
-        _run(deploy.plan(cfg, environment, version), cfg, yes, dry_run, json_)
+        _run(deploy.plan(cfg, environment, version, strategy=strategy), cfg, yes, dry_run, json_)
 
     @app.command("rollback")
     def rollback_cmd(
@@ -92,13 +97,15 @@ def register(app: typer.Typer) -> None:
         ),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan; start nothing."),
+        strategy: str = StrategyOpt,
         json_: bool = JsonOpt,
     ) -> None:
         """Return an environment to a version: scripts/deploy/rollback.sh, else blue-green."""
         from mlopsctl.core import config, deploy
 
         cfg = config.load_project()
-        _run(deploy.rollback_plan(cfg, version, environment), cfg, yes, dry_run, json_)
+        plan = deploy.rollback_plan(cfg, version, environment, strategy)
+        _run(plan, cfg, yes, dry_run, json_)
 
     @app.command("releases")
     def releases_cmd(

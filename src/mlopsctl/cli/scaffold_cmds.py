@@ -147,6 +147,7 @@ def register(app: typer.Typer) -> None:
             {
                 "name": t.name,
                 "kind": t.kind,
+                "stages": list(t.stages),
                 "description": t.description,
                 "source": str(t.roots[0]),
                 "parameters": [
@@ -162,11 +163,12 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         table = Table(show_edge=False, pad_edge=False)
-        for col in ("template", "kind", "parameters", "description"):
+        for col in ("template", "kind", "stages", "parameters", "description"):
             table.add_column(col)
         for r in rows:
             params = "\n".join(
                 f"{p['name']}: {p['type']} = {p['default']!r}" for p in r["parameters"]
             )
-            table.add_row(str(r["name"]), str(r["kind"]), params or "-", str(r["description"]))
+            stages = ", ".join(str(n) for n in r["stages"]) or "any"
+            table.add_row(r["name"], r["kind"], stages, params or "-", r["description"])
         output.console().print(table)

@@ -22,7 +22,7 @@ from typing import Any
 from mlopsctl.core import compose, notify, proc, releases
 from mlopsctl.core.config import Config
 from mlopsctl.core.fsutil import atomic_write
-from mlopsctl.core.lock import DeployLock
+from mlopsctl.core.lock import NESTED_LOCK, DeployLock
 from mlopsctl.errors import BadInput
 
 STATE_DIR = ".mlops/state/deploy"
@@ -85,7 +85,12 @@ def live_state(root: Path, environment: str) -> dict[str, str]:
         return {}
 
 
-def plan(config: Config, environment: str, version: str, action: str = "deploy") -> Plan:
+STRATEGIES = ("auto", "script", "blue-green")
+
+
+def plan(
+    config: Config, environment: str, version: str, action: str = "deploy", strategy: str = "auto"
+) -> Plan:
     root = config.require_root()
     if not ENV_NAME.match(environment):
         raise BadInput(f"Environment '{environment}' is not a lower-case name; e.g. staging.")
@@ -100,7 +105,11 @@ def plan(config: Config, environment: str, version: str, action: str = "deploy")
     p = Plan(environment, version, action, "script", confirm=confirm)
     p.health_timeout = float(settings.get("health_timeout", 60))
     p.health_url = settings.get("health_url")
-    if script.is_file():
+    if strategy not in STRATEGIES:
+        raise BadInput(f"--strategy '{strategy}' is not one of {', '.join(STRATEGIES)}.")
+    if strategy == "script" and not script.is_file():
+        raise BadInput(f"--strategy script: scripts/deploy/{script_name} does not exist.")
+    if script.is_file() and strategy != "blue-green":
         p.script = str(script.relative_to(root))
         return p
     file = root / settings.get("compose_file", f"docker/docker-compose.{environment}.yml")
@@ -180,7 +189,9 @@ def execute(
     return outcome
 
 
-def rollback_plan(config: Config, version: str | None, environment: str | None) -> Plan:
+def rollback_plan(
+    config: Config, version: str | None, environment: str | None, strategy: str = "auto"
+) -> Plan:
     root = config.require_root()
     history = releases.history(root)
     env = environment or (history[-1].environment if history else None)
@@ -191,11 +202,12 @@ def rollback_plan(config: Config, version: str | None, environment: str | None) 
         if target is None:
             raise BadInput(f"No earlier successful release of {env} to return to; name a version.")
         version = target.version
-    return plan(config, env, version, action="rollback")
+    return plan(config, env, version, action="rollback", strategy=strategy)
 
 
 def _run_script(root: Path, p: Plan, outcome: Outcome, stream: bool) -> None:
     env = {**os.environ, "MLOPS_VERSION": p.version, "MLOPS_ENV": p.environment}
+    env[NESTED_LOCK] = f"{p.environment}:{os.getpid()}"  # a nested deploy shares our lock
     assert p.script is not None
     done = proc.run(
         ["bash", p.script, p.version], cwd=root, env=env, check=False, capture=not stream

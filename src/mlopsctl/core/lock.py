@@ -13,6 +13,9 @@ from types import TracebackType
 from mlopsctl.errors import Conflict
 
 LOCK_DIR = ".mlops/state/locks"
+# Set by mlopsctl for the project scripts it runs ("<env>:<pid>"): a deploy those scripts start
+# for the same environment shares the lock instead of waiting on its own parent.
+NESTED_LOCK = "MLOPS_DEPLOY_LOCK"
 
 
 @dataclass
@@ -49,6 +52,7 @@ class DeployLock:
         self.environment = environment
         self.what = what
         self.warnings: list[str] = []
+        self.nested = False
 
     def _holder(self) -> Holder | None:
         try:
@@ -68,6 +72,12 @@ class DeployLock:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 holder = self._holder()
+                if (
+                    holder is not None
+                    and os.environ.get(NESTED_LOCK) == f"{self.environment}:{holder.pid}"
+                ):
+                    self.nested = True
+                    return
                 if holder is not None and (holder.host != me.host or _alive(holder.pid)):
                     raise Conflict(
                         f"A deploy to {self.environment} is already running, held by "
@@ -83,6 +93,8 @@ class DeployLock:
         raise Conflict(f"Could not take the deploy lock {self.path}; try again.")
 
     def release(self) -> None:
+        if self.nested:
+            return
         holder = self._holder()
         if holder is not None and holder.pid == os.getpid():
             self.path.unlink(missing_ok=True)
