@@ -49,6 +49,7 @@ COMMAND_MODULES = {
     "deploy": "deploy_cmds",
     "rollback": "deploy_cmds",
     "releases": "deploy_cmds",
+    "doctor": "doctor_cmds",
 }
 _ROOT_FLAGS = {"--debug", "--version"}
 
