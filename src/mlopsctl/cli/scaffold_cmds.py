@@ -87,15 +87,33 @@ def register(app: typer.Typer) -> None:
         with_compose: bool = typer.Option(
             False, "--with-compose", help="Also create docker/docker-compose.stage-<X>.yml."
         ),
+        source: str | None = typer.Option(
+            None,
+            "--from",
+            metavar="X.Y",
+            help="Copy substage X.Y (as it is now) under the new number and name.",
+        ),
         force: bool = ForceOpt,
         dry_run: bool = DryRunOpt,
         json_: bool = JsonOpt,
     ) -> None:
-        """Add substage X.Y: docs, unit/integration/e2e tests, runner and the module they test."""
+        """Add substage X.Y: docs, unit/integration/e2e tests, runner and the module they test.
+
+        With --from, copy an existing substage instead, renaming files and identifiers.
+        """
         cfg = config_mod.load_project()
-        sc = scaffold.plan_new_stage(
-            cfg, substage, feature, template, _parse_sets(sets), with_compose, force
-        )
+        if source is not None:
+            if template != scaffold.STAGE_TEMPLATE or sets or with_compose:
+                raise BadInput(
+                    "--from copies a substage; it takes no --template, --set or --with-compose."
+                )
+            from mlopsctl.core.clone import plan_clone
+
+            sc = plan_clone(cfg, source, substage, feature, force)
+        else:
+            sc = scaffold.plan_new_stage(
+                cfg, substage, feature, template, _parse_sets(sets), with_compose, force
+            )
         _finish(sc, f"mlopsctl new-stage {substage}", dry_run, json_, f"new-stage {substage}")
 
     @app.command("stages")
