@@ -70,3 +70,9 @@ def test_project_templates_override_packaged_files(tmp_path: Path) -> None:
 def test_unknown_template(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="Unknown template 'nope'; choose one of: .*stage"):
         templates.find("nope", tmp_path)
+
+
+def test_two_sources_rendering_one_path_is_a_template_error(tmp_path: Path) -> None:
+    root = make_template(tmp_path, {"a.txt": "x", "a.txt.j2": "y"})
+    with pytest.raises(BadInput, match="renders a.txt from both"):
+        render.render(templates.find("t", root), {})

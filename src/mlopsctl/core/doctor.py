@@ -361,11 +361,12 @@ class Doctor:
                 "pass",
                 f"{len(files)} file(s) parse (no compose tool to run config)",
             )
-        env = dict(os.environ)
         template = self.root / ".env.template"
-        keys = list(envfiles.read(template)) if template.is_file() else []
+        defaults = envfiles.read(template) if template.is_file() else {}
+        env = {k: v or "" for k, v in defaults.items()}  # the template's values as defaults
         env.update({k: v or "" for k, v in envfiles.load(self.root).values().items()})
-        for key in [*keys, "MLOPS_VERSION", "MLOPS_ENV", "MLOPS_COLOR"]:
+        env.update(os.environ)
+        for key in [*defaults, "MLOPS_VERSION", "MLOPS_ENV", "MLOPS_COLOR"]:
             if not env.get(key):
                 env[key] = "doctor"  # a stand-in, so that required variables do not fail the check
         for path in files:

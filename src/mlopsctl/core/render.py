@@ -61,6 +61,7 @@ def render(template: Template, context: dict[str, Any]) -> list[RenderedFile]:
 
     env = _environment(template)
     out: list[RenderedFile] = []
+    origin: dict[str, str] = {}
     for src in template.sources():
         opts = template.files.get(src.removesuffix(TEMPLATE_SUFFIX)) or template.files.get(src)
         try:
@@ -71,9 +72,17 @@ def render(template: Template, context: dict[str, Any]) -> list[RenderedFile]:
                 ctx = context if item is None else {**context, "item": item}
                 if opts is not None and opts.when and not _evaluate(env, opts.when, ctx):
                     continue
-                out.append(
-                    _render_one(env, template, src, ctx, opts.existing if opts else "conflict")
+                rendered = _render_one(
+                    env, template, src, ctx, opts.existing if opts else "conflict"
                 )
+                if rendered.path in origin:
+                    raise BadInput(
+                        f"Template '{template.name}' renders {rendered.path} from both "
+                        f"{origin[rendered.path]} and {src}; give them the same source name "
+                        "so that one overrides the other."
+                    )
+                origin[rendered.path] = src
+                out.append(rendered)
         except TemplateError as exc:
             raise BadInput(
                 f"Template '{template.name}' failed to render {src}: {exc.message}; "

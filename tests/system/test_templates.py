@@ -1,0 +1,189 @@
+"""Stage templates and --from, checked by the real validators and by their own tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mlopsctl.core import config, scaffold
+from tests.conftest import snapshot
+from tests.system.conftest import run, tool
+
+TEMPLATES = [("4.1", "ci-pipeline", "cicd-pipeline"), ("5.1", "serving-api", "model-serving"),
+             ("6.1", "monitoring-api", "monitoring")]  # fmt: skip
+
+
+def mlopsctl(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mlopsctl", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def full(project: Path) -> Path:
+    """A project with every stage template applied."""
+    cfg = config.load(project)
+    for sub, feature, template in TEMPLATES:
+        scaffold.plan_new_stage(cfg, sub, feature, template).apply()
+    return project
+
+
+def promtool() -> str:
+    found = shutil.which("promtool")
+    if found is None:
+        pytest.skip("promtool is missing: apt-get install prometheus (.ci/run does)")
+    return found
+
+
+def test_prometheus_config_and_rules_pass_promtool(full: Path) -> None:
+    run([promtool(), "check", "config", "docker/prometheus/prometheus.yml"], full)
+    out = run([promtool(), "check", "rules", "docker/prometheus/alert_rules.yml"], full)
+    assert "SUCCESS: 3 rules found" in out.stdout
+    rules = (full / "docker/prometheus/alert_rules.yml").read_text()
+    for alert in ("ServiceDown", "HighErrorRate", "SlowP95"):
+        assert f"alert: {alert}" in rules
+
+
+def test_monitoring_files(full: Path) -> None:
+    compose_file = (full / "docker/docker-compose.monitoring.yml").read_text()
+    for service in ("prometheus:", "grafana:", "alertmanager:", "loki:", "monitoring-api:"):
+        assert service in compose_file
+    dashboard = json.loads((full / "docker/grafana/dashboards/monitoring-api.json").read_text())
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    assert "http_requests_total" in exprs and "http_request_duration_seconds_bucket" in exprs
+    assert (full / "docs/ops/MONITORING_GUIDE.md").is_file()
+    env = {**os.environ, "GRAFANA_ADMIN_PASSWORD": "x"}
+    command = ["docker", "compose"] if shutil.which("docker") and subprocess.run(
+        ["docker", "compose", "version"], capture_output=True).returncode == 0 else ["docker-compose"]  # fmt: skip
+    if shutil.which(command[0]):
+        run([*command, "-f", "docker/docker-compose.monitoring.yml", "config", "-q"], full, env)
+
+
+def test_workflows_pass_actionlint_and_scripts_pass_shellcheck(full: Path) -> None:
+    run(
+        [tool("actionlint"), ".github/workflows/ci.yml", ".github/workflows/cicd-pipeline.yml"],
+        full,
+    )
+    workflow = (full / ".github/workflows/cicd-pipeline.yml").read_text()
+    for job in ("lint:", "unit:", "integration:", "coverage:", "security:", "build:"):
+        assert job in workflow
+    scripts = sorted(str(p.relative_to(full)) for p in full.rglob("*.sh"))
+    assert "scripts/deploy/deploy_staging.sh" in scripts and "scripts/deploy/rollback.sh" in scripts
+    run([tool("shellcheck"), *scripts], full)
+    assert "--strategy blue-green" in (full / "scripts/deploy/deploy_staging.sh").read_text()
+
+
+def test_requirements_gain_what_the_templates_need_once(full: Path) -> None:
+    requirements = (full / "requirements.txt").read_text().splitlines()
+    assert requirements.count("prometheus-client>=0.17") == 1
+    dev = (full / "requirements-dev.txt").read_text().splitlines()
+    assert "bandit>=1.7" in dev and "pip-audit>=2.7" in dev
+    template = (full / ".env.template").read_text()
+    assert "GRAFANA_ADMIN_PASSWORD=\n" in template and "SERVING_API_PORT=8000" in template
+
+
+def test_every_templates_generated_tests_pass(full: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=full,
+                         capture_output=True, text=True)  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    runner = mlopsctl(full, "test", "--json")
+    assert runner.returncode == 0, runner.stdout
+    assert all(s["status"] == "passed" for s in json.loads(runner.stdout)["suites"])
+    assert mlopsctl(full, "check-names").returncode == 0
+
+
+def test_the_serving_module_answers_on_loopback(full: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(full / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "demo.model_serving.serving_api", "--host", "127.0.0.1", "--port", "0"],
+        cwd=full, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().split()[-1]
+        with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+            assert json.load(response)["status"] == "ok"
+        request = urllib.request.Request(f"{base}/predict", data=b'{"features": [2, 4, 4]}')
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert json.load(response) == {"prediction": 3.0}
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        assert 'http_requests_total{method="GET",path="/health",status="200"} 1.0' in metrics
+        assert "http_request_duration_seconds_bucket" in metrics
+        assert "model_predictions_total 1.0" in metrics
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_templates_list_and_set_validation(project: Path) -> None:
+    listing = json.loads(mlopsctl(project, "templates", "list", "--json").stdout)["templates"]
+    found = {t["name"]: t for t in listing}
+    assert found["monitoring"]["stages"] == [6]
+    params = {p["name"]: (p["type"], p["default"]) for p in found["monitoring"]["parameters"]}
+    assert params["error_rate_threshold"] == ("float", 0.05)
+    before = snapshot(project)
+    bad = mlopsctl(
+        project,
+        "new-stage",
+        "6.1",
+        "m",
+        "--template",
+        "monitoring",
+        "--set",
+        "error_rate_threshold=high",
+    )
+    assert bad.returncode == 2 and "expected a number" in bad.stderr
+    wrong_stage = mlopsctl(project, "new-stage", "5.1", "m", "--template", "monitoring")
+    assert wrong_stage.returncode == 2 and "made for stage 6" in wrong_stage.stderr
+    assert snapshot(project) == before
+    ok = mlopsctl(project, "new-stage", "6.1", "m", "--template", "monitoring",
+                  "--set", "service_port=9100", "--set", "p95_threshold_seconds=0.25")  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert '"m:9100"' in (project / "docker/prometheus/prometheus.yml").read_text()
+    assert "> 0.25" in (project / "docker/prometheus/alert_rules.yml").read_text()
+
+
+def test_clone_a_substage(full: Path) -> None:
+    module = full / "src/demo/monitoring/monitoring_api.py"
+    module.write_text(module.read_text() + "\nEXTRA = 'kept by the clone'\n")
+    before = snapshot(full)
+    dry = mlopsctl(full, "new-stage", "6.2", "alerting", "--from", "6.1", "--dry-run", "--json")
+    assert dry.returncode == 0
+    assert snapshot(full) == before
+    actions = {a["path"]: a["action"] for a in json.loads(dry.stdout)["actions"]}
+    assert actions["tests/unit/test_6_2_alerting.py"] == "create"
+    assert actions["docs/06-monitoring/6.2-alerting-implementation.md"] == "create"
+    assert not any("prometheus.yml" in p for p in actions)
+    assert mlopsctl(full, "new-stage", "6.2", "alerting", "--from", "6.1").returncode == 0
+    clone = (full / "src/demo/monitoring/alerting.py").read_text()
+    assert 'STAGE_ID = "6.2"' in clone and 'FEATURE = "alerting"' in clone
+    assert "EXTRA = 'kept by the clone'" in clone and "ALERTING_PORT" in clone
+    assert "ALERTING_PORT=8000" in (full / ".env.template").read_text()
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests", "-k", "6_2", "-p", "no:cacheprovider"],
+                         cwd=full, capture_output=True, text=True)  # fmt: skip
+    assert out.returncode == 0, out.stdout
+    assert "passed" in out.stdout
+    again = mlopsctl(full, "new-stage", "6.2", "alerting", "--from", "6.1")
+    assert again.returncode == 0  # identical: nothing to do
+    (full / "tests/unit/test_6_2_alerting.py").write_text("# mine\n")
+    conflict = mlopsctl(full, "new-stage", "6.2", "alerting", "--from", "6.1")
+    assert conflict.returncode == 3
+    assert (full / "tests/unit/test_6_2_alerting.py").read_text() == "# mine\n"
+    missing = mlopsctl(full, "new-stage", "6.3", "x", "--from", "6.9")
+    assert missing.returncode == 2 and "no substage 6.9" in missing.stderr
+    across = mlopsctl(full, "new-stage", "7.1", "secured-api", "--from", "5.1")
+    assert across.returncode == 0, across.stderr
+    assert (full / "src/demo/security/secured_api.py").is_file()
+    assert (full / "src/demo/security/__init__.py").is_file()
+    assert (full / "docs/07-security/7.1-secured-api-testing.md").is_file()
+    assert mlopsctl(full, "check-names").returncode == 0
+    stages = {s["id"] for s in json.loads(mlopsctl(full, "stages", "--json").stdout)["substages"]}
+    assert {"6.2", "7.1"} <= stages
