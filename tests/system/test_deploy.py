@@ -18,6 +18,7 @@ from typing import ClassVar
 import pytest
 
 from mlopsctl.core import scaffold
+from tests.system.conftest import mlopsctl
 
 IMAGE = "mlopsctl-test-app"
 HEALTHCHECK = """    stop_grace_period: 1s
@@ -39,14 +40,6 @@ def docker_ok() -> str | None:
 
 
 docker = pytest.mark.skipif(docker_ok() is not None, reason=str(docker_ok()))
-
-
-def mlopsctl(
-    cwd: Path, *args: str, env: dict[str, str] | None = None, **kw: object
-) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "mlopsctl", *args], cwd=cwd, capture_output=True,
-                          text=True, env=environ, **kw)  # type: ignore[call-overload]  # fmt: skip
 
 
 @pytest.fixture(scope="session")

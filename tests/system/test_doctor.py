@@ -6,21 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from mlopsctl.core import config, scaffold
 from tests.conftest import git
-
-BIN = str(Path(sys.executable).parent)
-
-
-def mlopsctl(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run([sys.executable, "-m", "mlopsctl", *args], cwd=cwd, capture_output=True,
-                          text=True, env=env)  # fmt: skip
+from tests.system.conftest import BIN, mlopsctl
 
 
 def doctor(cwd: Path, *args: str) -> tuple[int, int, dict[str, dict]]:

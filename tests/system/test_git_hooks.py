@@ -5,27 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import git
-
-BIN = str(Path(sys.executable).parent)
-
-
-def mlopsctl(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "mlopsctl", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=environ,
-    )
+from tests.system.conftest import BIN, mlopsctl
 
 
 @pytest.fixture

@@ -14,16 +14,10 @@ import pytest
 
 from mlopsctl.core import config, scaffold
 from tests.conftest import snapshot
-from tests.system.conftest import run, tool
+from tests.system.conftest import mlopsctl, run, tool
 
 TEMPLATES = [("4.1", "ci-pipeline", "cicd-pipeline"), ("5.1", "serving-api", "model-serving"),
              ("6.1", "monitoring-api", "monitoring")]  # fmt: skip
-
-
-def mlopsctl(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mlopsctl", *args], cwd=cwd, capture_output=True, text=True
-    )
 
 
 @pytest.fixture

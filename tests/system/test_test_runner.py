@@ -13,16 +13,7 @@ import pytest
 
 from mlopsctl.core import config, scaffold
 from tests.conftest import git
-
-BIN = str(Path(sys.executable).parent)
-
-
-def mlopsctl(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "mlopsctl", *args], cwd=cwd, capture_output=True,
-                          text=True, env=environ)  # fmt: skip
+from tests.system.conftest import BIN, mlopsctl
 
 
 def run_json(cwd: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:

@@ -8,7 +8,6 @@ colour stop. An unhealthy new colour is removed and the live one is left untouch
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import re
@@ -22,7 +21,7 @@ from typing import Any
 from mlopsctl.core import compose, notify, proc, releases
 from mlopsctl.core.config import Config
 from mlopsctl.core.fsutil import atomic_write
-from mlopsctl.core.lock import NESTED_LOCK, DeployLock
+from mlopsctl.core.lock import NESTED_LOCK, DeployLock, current_user
 from mlopsctl.errors import BadInput
 
 STATE_DIR = ".mlops/state/deploy"
@@ -169,7 +168,7 @@ def execute(
         started = time.time()
         rel = releases.Release(
             environment=p.environment, version=p.version, action=p.action, strategy=p.strategy,
-            outcome="failed", started_at=started, duration=0.0, user=_user(),
+            outcome="failed", started_at=started, duration=0.0, user=current_user(),
             git_commit=_git_commit(root), colour=p.new_colour,
         )  # fmt: skip
         outcome = Outcome(p, rel, warnings=list(lock.warnings))
@@ -277,13 +276,6 @@ def _http_ok(url: str, timeout: float) -> str | None:
             last = str(exc)
         time.sleep(0.5)
     return f"health URL {url} did not answer 2xx within {timeout:g}s ({last})"
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return "unknown"
 
 
 def _git_commit(root: Path) -> str | None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,11 +52,6 @@ class Report:
         return {"score": self.score, "checks": [c.as_dict() for c in self.checks]}
 
 
-def _tool(name: str) -> str | None:
-    beside = Path(sys.executable).parent / name
-    return str(beside) if beside.exists() else shutil.which(name)
-
-
 def _first_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[0] if lines else ""
@@ -93,7 +86,7 @@ class Doctor:
                 "no workflow in .github/workflows",
                 "mlopsctl new-stage 4.1 --template cicd-pipeline",
             )
-        actionlint = _tool("actionlint")
+        actionlint = proc.find_tool("actionlint")
         if actionlint is None:
             return Check(
                 "ci",
@@ -165,7 +158,7 @@ class Doctor:
                 "no prometheus.yml under docker/",
                 "mlopsctl new-stage 6.1 --template monitoring",
             )
-        promtool = _tool("promtool")
+        promtool = proc.find_tool("promtool")
         if promtool is not None:
             for path in configs:
                 done = proc.run(

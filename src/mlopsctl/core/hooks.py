@@ -6,8 +6,6 @@ A hook file that mlopsctl did not write is never replaced silently: it is a conf
 
 from __future__ import annotations
 
-import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,11 +69,8 @@ def hooks_dir(root: Path) -> Path:
 
 
 def pre_commit_command() -> list[str] | None:
-    """How to run pre-commit: beside this interpreter, on PATH, or as a module."""
-    beside = Path(sys.executable).parent / "pre-commit"
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("pre-commit")
+    """How to run pre-commit: beside this interpreter, else on PATH."""
+    found = proc.find_tool("pre-commit")
     return [found] if found else None
 
 

@@ -65,7 +65,7 @@ class DeployLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        me = Holder(socket.gethostname(), os.getpid(), time.time(), _user(), self.what)
+        me = Holder(socket.gethostname(), os.getpid(), time.time(), current_user(), self.what)
         payload = json.dumps(me.__dict__).encode()
         for _ in range(2):
             try:
@@ -112,7 +112,7 @@ class DeployLock:
         self.release()
 
 
-def _user() -> str:
+def current_user() -> str:
     try:
         import getpass
 

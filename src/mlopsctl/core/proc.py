@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -35,3 +37,10 @@ def run(
     if check and proc.returncode != 0:
         raise CommandFailed(list(cmd), proc.returncode, (proc.stderr or "") + (proc.stdout or ""))
     return proc
+
+
+def find_tool(name: str) -> str | None:
+    """A program installed beside this interpreter (a console script of the same
+    environment, e.g. pre-commit or actionlint), else the one on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
