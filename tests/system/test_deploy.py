@@ -313,3 +313,12 @@ def test_webhook_is_notified_and_a_failing_one_only_warns(deploy_project: Path) 
                     env={"MLOPS_NOTIFY_WEBHOOK": url})  # fmt: skip
     assert gone.returncode == 0
     assert "warning: the notification webhook failed" in gone.stderr
+
+
+def test_no_engine_exits_4(deploy_project: Path) -> None:
+    env = {"DOCKER_HOST": f"unix://{deploy_project}/no-such.sock"}
+    up = mlopsctl(deploy_project, "compose", "up", env=env)
+    assert up.returncode == 4 and "No Docker engine answers" in up.stderr
+    deploy = mlopsctl(deploy_project, "deploy", "staging", "--version", "v1", env=env)
+    assert deploy.returncode == 4
+    assert json.loads(mlopsctl(deploy_project, "releases", "--json").stdout)["releases"] == []

@@ -193,3 +193,27 @@ def test_pre_commit_framework_in_a_generated_project(tmp_path: Path, path_env: N
     named = commit_all(root, "test: add a badly named test")
     assert named.returncode != 0
     assert "tests/unit/test_wrong.py: unit test" in named.stdout + named.stderr
+
+
+def test_pre_commit_pre_push_checks_the_pushed_branch(tmp_path: Path, path_env: None) -> None:
+    assert mlopsctl(tmp_path, "init", "proj").returncode == 0
+    root = tmp_path / "proj"
+    assert mlopsctl(root, "hooks", "install").returncode == 0
+    assert commit_all(root, "feat: initial layout").returncode == 0
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(root, "remote", "add", "origin", str(remote))
+    git(root, "branch", "Bad_Branch")
+    git(root, "branch", "docs/good-one")
+    bad = subprocess.run(
+        ["git", "push", "-q", "origin", "Bad_Branch"], cwd=root, capture_output=True, text=True
+    )
+    assert bad.returncode != 0
+    assert (
+        "branch 'Bad_Branch' (from pre-push (PRE_COMMIT_LOCAL_BRANCH))" in bad.stdout + bad.stderr
+    )
+    git(root, "switch", "-q", "-c", "Also_Bad")
+    good = subprocess.run(
+        ["git", "push", "-q", "origin", "docs/good-one"], cwd=root, capture_output=True, text=True
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
