@@ -15,7 +15,7 @@ from collections.abc import Callable
 from mlopsctl.core import gitio, record, stages
 from mlopsctl.core.config import Config
 from mlopsctl.core.render import RenderedFile
-from mlopsctl.core.scaffold import Scaffold, _finish
+from mlopsctl.core.scaffold import Scaffold, build_scaffold
 from mlopsctl.core.stage import Feature, SubstageId, normalise_feature, parse_substage
 from mlopsctl.errors import BadInput
 
@@ -119,4 +119,4 @@ def plan_clone(
                 RenderedFile(".env.template", ("\n".join(own) + "\n").encode(), False, "append")
             )
     params = {"substage": str(dst), "feature": new.kebab, "from": str(src)}
-    return _finish(root, files, f"clone:{src}", params, force)
+    return build_scaffold(root, files, f"clone:{src}", params, force)

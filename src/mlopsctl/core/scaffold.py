@@ -50,7 +50,7 @@ def _base_context(stages: dict[int, Stage]) -> dict[str, Any]:
     }
 
 
-def _finish(
+def build_scaffold(
     root: Path, files: list[render.RenderedFile], template: str, params: dict[str, Any], force: bool
 ) -> Scaffold:
     plan = plan_mod.build(root, files, force=force)
@@ -109,7 +109,7 @@ def plan_new_stage(
     }
     files = render.render(template, context)
     recorded = {"substage": str(sub), "feature": feat.kebab, **{k: params[k] for k in sets}}
-    return _finish(root, files, template.name, recorded, force)
+    return build_scaffold(root, files, template.name, recorded, force)
 
 
 def plan_init(
@@ -140,7 +140,9 @@ def plan_init(
         "package": package,
     }
     files = render.render(template, context)
-    return _finish(root, files, template.name, {"name": project_name, "package": package}, force)
+    return build_scaffold(
+        root, files, template.name, {"name": project_name, "package": package}, force
+    )
 
 
 def _in_git(directory: Path) -> bool:
