@@ -1,16 +1,25 @@
-"""Shared timing helpers for the benchmarks: alternate sampling, medians, ratios."""
+"""Shared timing helpers for the benchmarks: alternate sampling, medians, ratios.
+
+Every timed command, baselines included, runs without PYTHONDONTWRITEBYTECODE: with it set
+(some shells and CI images do), an editable checkout recompiles its modules on every run while
+installed packages load the .pyc that pip wrote, which would measure the shell, not the tools.
+"""
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
+
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def time_command(cmd: Sequence[str], **kwargs: object) -> float:
+def time_command(cmd: Sequence[str], env: dict[str, str] | None = None, **kwargs: Any) -> float:
     start = time.perf_counter()
-    subprocess.run(list(cmd), check=True, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+    subprocess.run(list(cmd), check=True, stdout=subprocess.DEVNULL, env=env or ENV, **kwargs)
     return time.perf_counter() - start
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import report, sample_alternately, time_command
+from _timing import ENV, report, sample_alternately, time_command
 
 from mlopsctl.core import scaffold, templates
 from mlopsctl.core.config import Config, default_data
@@ -117,7 +116,7 @@ def main() -> None:
 
         def new_stage_cold(i: int) -> float:
             shutil.rmtree(cold_cache, ignore_errors=True)
-            return new_stage(i, {**os.environ, "XDG_CACHE_HOME": str(cold_cache)})
+            return new_stage(i, {**ENV, "XDG_CACHE_HOME": str(cold_cache)})
 
         def cc(template: Path, tag: str) -> object:
             def run(i: int) -> float:
