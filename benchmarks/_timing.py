@@ -14,7 +14,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mlopsctl.core.proc import find_tool
+
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+MLOPSCTL = find_tool("mlopsctl")  # the console script, as users and git hooks run it
 
 
 def time_command(cmd: Sequence[str], env: dict[str, str] | None = None, **kwargs: Any) -> float:

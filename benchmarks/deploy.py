@@ -21,10 +21,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import report, sample_alternately
+from _timing import MLOPSCTL, report, sample_alternately
 
-BIN = Path(sys.executable).parent
-MLOPSCTL = str(BIN / "mlopsctl") if (BIN / "mlopsctl").exists() else shutil.which("mlopsctl")
 IMAGE = "mlopsctl-bench-app"
 COMPOSE = """services:
   api:

@@ -19,16 +19,13 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import ENV, report, sample_alternately, time_command
+from _timing import ENV, MLOPSCTL, report, sample_alternately, time_command
 
 from mlopsctl.core import scaffold, templates
 from mlopsctl.core.config import Config, default_data
+from mlopsctl.core.proc import find_tool
 
-BIN = Path(sys.executable).parent
-MLOPSCTL = str(BIN / "mlopsctl") if (BIN / "mlopsctl").exists() else shutil.which("mlopsctl")
-COOKIECUTTER = (
-    str(BIN / "cookiecutter") if (BIN / "cookiecutter").exists() else shutil.which("cookiecutter")
-)
+COOKIECUTTER = find_tool("cookiecutter")
 VAR = re.compile(r"\{\{\s*([a-z_]+)")
 
 

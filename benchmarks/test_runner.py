@@ -16,10 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import report, sample_alternately, time_command
-
-BIN = Path(sys.executable).parent
-MLOPSCTL = str(BIN / "mlopsctl") if (BIN / "mlopsctl").exists() else shutil.which("mlopsctl")
+from _timing import MLOPSCTL, report, sample_alternately, time_command
 
 
 def main() -> None:
