@@ -17,13 +17,15 @@ def main(argv: list[str] | None = None) -> int:
         and not {"-h", "--help"} & set(args)
         and "_MLOPSCTL_COMPLETE" not in os.environ
     ):
+        from mlopsctl.cli.report import guarded
+
         if args[0] == "test":
             from mlopsctl.cli import testing
 
-            return testing.main(args[1:])
+            return guarded(testing.main, args[1:])
         from mlopsctl.cli import checks
 
-        return checks.main(args)
+        return guarded(checks.main, args)
     from mlopsctl.cli.app import run
 
     return run(args)

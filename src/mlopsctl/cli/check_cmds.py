@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from mlopsctl.cli import checks
+from mlopsctl.cli.options import JsonOpt
 
 FormatOpt = typer.Option("text", "--format", help="text, json or github (workflow annotations).")
-JsonOpt = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 
 
 def _fmt(fmt: str, json_: bool) -> str:

@@ -11,8 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mlopsctl.cli.report import annotate, emit_json, error
-from mlopsctl.errors import MlopsError
+from mlopsctl.cli.report import annotate, emit_json
 
 FORMATS = ("text", "json", "github")
 
@@ -191,25 +190,20 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 def main(args: list[str]) -> int:
     """Run one hook command from raw arguments (no Typer)."""
     command, rest = args[0], args[1:]
-    try:
-        parser = _parser(command)
-        if command == "check-names":
-            parser.add_argument("paths", nargs="*")
-            ns = parser.parse_args(rest)
-            return check_names(ns.paths, "json" if ns.json else ns.format)
-        if command == "check-branch":
-            parser.add_argument("name", nargs="?")
-            parser.add_argument("--strict", action="store_true")
-            ns = parser.parse_args(rest)
-            return check_branch(ns.name, ns.strict, "json" if ns.json else ns.format)
-        if command == "check-commit":
-            parser.add_argument("msg_file", nargs="?")
-            parser.add_argument("--message", "-m")
-            parser.add_argument("--range", dest="spec")
-            ns = parser.parse_args(rest)
-            return check_commit(ns.msg_file, ns.message, ns.spec, "json" if ns.json else ns.format)
-        raise AssertionError(command)
-    except MlopsError as exc:
-        return error(exc)
-    except SystemExit as exc:  # argparse usage errors
-        return int(exc.code or 0)
+    parser = _parser(command)
+    if command == "check-names":
+        parser.add_argument("paths", nargs="*")
+        ns = parser.parse_args(rest)
+        return check_names(ns.paths, "json" if ns.json else ns.format)
+    if command == "check-branch":
+        parser.add_argument("name", nargs="?")
+        parser.add_argument("--strict", action="store_true")
+        ns = parser.parse_args(rest)
+        return check_branch(ns.name, ns.strict, "json" if ns.json else ns.format)
+    if command == "check-commit":
+        parser.add_argument("msg_file", nargs="?")
+        parser.add_argument("--message", "-m")
+        parser.add_argument("--range", dest="spec")
+        ns = parser.parse_args(rest)
+        return check_commit(ns.msg_file, ns.message, ns.spec, "json" if ns.json else ns.format)
+    raise AssertionError(command)

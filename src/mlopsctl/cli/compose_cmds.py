@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import typer
 
 from mlopsctl.cli.report import emit_json
 
+if TYPE_CHECKING:
+    from mlopsctl.core.compose import ServiceState
+
 ACTIONS = ("up", "down", "ps", "logs", "config")
 
 
-def progress_printer(enabled: bool) -> object:
+def progress_printer(enabled: bool) -> Callable[[list[ServiceState]], None]:
     """A callback that prints each change of the services' health on one line."""
     last: list[str] = []
 
-    def show(services: list) -> None:  # type: ignore[type-arg]
+    def show(services: list[ServiceState]) -> None:
         line = ", ".join(f"{s.service}: {s.health or s.state}" for s in services) or "starting"
         if enabled and (not last or last[-1] != line):
             typer.echo(f"  {line}", err=True)
@@ -72,7 +78,7 @@ def register(app: typer.Typer) -> None:
             root,
             timeout,
             extra=extra,
-            on_progress=progress_printer(not json_),  # type: ignore[arg-type]
+            on_progress=progress_printer(not json_),
         )
         if json_:
             emit_json({"project": project, "file": str(file.relative_to(root)), **health.as_dict()})

@@ -4,64 +4,70 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import typer
 
 from mlopsctl.cli.compose_cmds import print_logs, progress_printer
+from mlopsctl.cli.options import DryRunOpt, JsonOpt, YesOpt
 from mlopsctl.cli.report import emit_json
 
-JsonOpt = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+if TYPE_CHECKING:
+    from mlopsctl.core.config import Config
+    from mlopsctl.core.deploy import Outcome, Plan
+
 StrategyOpt = typer.Option(
     "auto", "--strategy",
     help="auto (the project's script when present, else blue-green), script or blue-green.",
 )  # fmt: skip
 
 
-def _confirm(p: object, yes: bool) -> None:
+def _confirm(p: Plan, yes: bool) -> None:
     from mlopsctl.errors import BadInput
 
-    env = getattr(p, "environment", "")
-    if not getattr(p, "confirm", False) or yes:
+    if not p.confirm or yes:
         return
     if not sys.stdin.isatty():
-        raise BadInput(f"Deploying to {env} needs confirmation; pass --yes (no terminal to ask).")
-    what = f"{getattr(p, 'action', 'deploy')} {getattr(p, 'version', '')} to {env}"
-    if not typer.confirm(f"Really {what}?", default=False):
+        raise BadInput(
+            f"Deploying to {p.environment} needs confirmation; pass --yes (no terminal to ask)."
+        )
+    if not typer.confirm(f"Really {p.action} {p.version} to {p.environment}?", default=False):
         raise typer.Exit(1)
 
 
-def _report(outcome: object, json_: bool) -> None:
+def _report(outcome: Outcome, json_: bool) -> None:
     if json_:
-        emit_json(outcome.as_dict())  # type: ignore[attr-defined]
+        emit_json(outcome.as_dict())
     else:
-        rel = outcome.release  # type: ignore[attr-defined]
-        health = outcome.health  # type: ignore[attr-defined]
-        if health is not None and not health.ok:
-            print_logs(health.logs)
-        for warning in outcome.warnings:  # type: ignore[attr-defined]
+        rel = outcome.release
+        if outcome.health is not None and not outcome.health.ok:
+            print_logs(outcome.health.logs)
+        for warning in outcome.warnings:
             typer.echo(f"warning: {warning}", err=True)
         colour = f" ({rel.colour})" if rel.colour and rel.strategy == "blue-green" else ""
         verdict = "succeeded" if rel.outcome == "success" else f"failed: {rel.message}"
-        typer.echo(f"{rel.action} of {rel.version} to {rel.environment}{colour} {verdict} "
-                   f"in {rel.duration:.1f}s")  # fmt: skip
-    if not outcome.ok:  # type: ignore[attr-defined]
+        typer.echo(
+            f"{rel.action} of {rel.version} to {rel.environment}{colour} {verdict} "
+            f"in {rel.duration:.1f}s"
+        )
+    if not outcome.ok:
         raise typer.Exit(1)
 
 
-def _run(p: object, cfg: object, yes: bool, dry_run: bool, json_: bool) -> None:
+def _run(p: Plan, cfg: Config, yes: bool, dry_run: bool, json_: bool) -> None:
     from mlopsctl.core import deploy
 
     if dry_run:
-        deploy.preflight(cfg, p)  # type: ignore[arg-type]
+        deploy.preflight(cfg, p)
         if json_:
-            emit_json({"dry_run": True, "plan": p.as_dict()})  # type: ignore[attr-defined]
+            emit_json({"dry_run": True, "plan": p.as_dict()})
         else:
-            for key, value in p.as_dict().items():  # type: ignore[attr-defined]
+            for key, value in p.as_dict().items():
                 if value is not None:
                     typer.echo(f"{key}: {value}")
         return
     _confirm(p, yes)
-    outcome = deploy.execute(cfg, p, on_progress=progress_printer(not json_), stream=not json_)  # type: ignore[arg-type]
+    outcome = deploy.execute(cfg, p, on_progress=progress_printer(not json_), stream=not json_)
     _report(outcome, json_)
 
 
@@ -70,8 +76,8 @@ def register(app: typer.Typer) -> None:
     def deploy_cmd(
         environment: str = typer.Argument(..., help="staging, production, ..."),
         version: str = typer.Option(..., "--version", help="The version to deploy, e.g. v1.2.0."),
-        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan; start nothing."),
+        yes: bool = YesOpt,
+        dry_run: bool = DryRunOpt,
         strategy: str = StrategyOpt,
         json_: bool = JsonOpt,
     ) -> None:
@@ -95,8 +101,8 @@ def register(app: typer.Typer) -> None:
         environment: str | None = typer.Option(
             None, "--env", help="Environment (default: the last one deployed)."
         ),
-        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan; start nothing."),
+        yes: bool = YesOpt,
+        dry_run: bool = DryRunOpt,
         strategy: str = StrategyOpt,
         json_: bool = JsonOpt,
     ) -> None:

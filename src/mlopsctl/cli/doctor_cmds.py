@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from mlopsctl.cli.options import JsonOpt
 from mlopsctl.cli.report import emit_json
 
 
@@ -13,9 +14,7 @@ def register(app: typer.Typer) -> None:
         fail_under: float | None = typer.Option(
             None, "--fail-under", help="Exit 1 when the score (percent) is under N."
         ),
-        json_: bool = typer.Option(
-            False, "--json", help="Print one JSON document instead of text."
-        ),
+        json_: bool = JsonOpt,
     ) -> None:
         """Production-readiness report: each check with pass, fail or skip, why, and the fix.
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from mlopsctl.cli.options import JsonOpt
 from mlopsctl.cli.report import emit_json
 
 EnvOpt = typer.Option(None, "--env", help="Also load .env.NAME over .env.")
-JsonOpt = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from mlopsctl.cli.options import JsonOpt
 from mlopsctl.cli.report import emit_json
 
 
@@ -23,9 +24,7 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(
             False, "--force", help="Keep foreign hooks as <hook>.pre-mlopsctl and install anyway."
         ),
-        json_: bool = typer.Option(
-            False, "--json", help="Print one JSON document instead of text."
-        ),
+        json_: bool = JsonOpt,
     ) -> None:
         """Install the pre-commit, commit-msg and pre-push hooks.
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from mlopsctl.errors import MlopsError
@@ -26,6 +27,19 @@ def error(exc: BaseException) -> int:
     message = str(exc) if isinstance(exc, MlopsError) else f"{type(exc).__name__}: {exc}"
     sys.stderr.write(f"mlopsctl: error: {message}\n")
     return exc.exit_code if isinstance(exc, MlopsError) else 1
+
+
+def guarded(command: Callable[[list[str]], int], args: list[str]) -> int:
+    """Run a fast-path command: errors become one sentence and their exit code."""
+    try:
+        return command(args)
+    except MlopsError as exc:
+        return error(exc)
+    except SystemExit as exc:  # argparse usage errors (exit 2) and --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        sys.stderr.write("mlopsctl: interrupted\n")
+        return 130
 
 
 def emit_json(data: Any) -> None:

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from mlopsctl.cli import output
+from mlopsctl.cli.options import DryRunOpt, JsonOpt
 from mlopsctl.cli.report import emit_json
 from mlopsctl.core import config as config_mod
 from mlopsctl.core import plan as plan_mod
 from mlopsctl.core import scaffold
 from mlopsctl.errors import BadInput
 
-JsonOpt = typer.Option(False, "--json", help="Print one JSON document instead of text.")
-DryRunOpt = typer.Option(False, "--dry-run", help="Show the plan and write nothing.")
 ForceOpt = typer.Option(False, "--force", help="Overwrite files that differ.")
 
 
@@ -30,11 +30,16 @@ def _parse_sets(values: list[str]) -> dict[str, str]:
     return out
 
 
-def _finish(sc: scaffold.Scaffold, command: str, dry_run: bool, json_: bool, title: str) -> None:
-    """Show the plan, stop on conflicts or dry-run, else apply it."""
+def _finish(
+    sc: scaffold.Scaffold, command: str, dry_run: bool, json_: bool, title: str,
+    after: Callable[[], str] | None = None,
+) -> None:  # fmt: skip
+    """Show the plan, stop on conflicts or dry-run, else apply it (then run ``after``)."""
     written: list[str] = []
     if not sc.plan.conflicts and not dry_run:
         written = sc.apply()
+        if after is not None:
+            sc.notes.append(after())
     if json_:
         emit_json({**sc.as_dict(), "dry_run": dry_run, "written": written})
     else:
@@ -66,11 +71,8 @@ def register(app: typer.Typer) -> None:
         if name is None and not json_ and sys.stdin.isatty() and sys.stdout.isatty():
             name = typer.prompt("Project name", default=directory.absolute().name)
         sc = scaffold.plan_init(directory, name=name, package=package, force=force)
-        if not no_git and not dry_run and not sc.plan.conflicts:
-            sc.notes.append(scaffold.git_note(directory))
-        _finish(sc, "mlopsctl init", dry_run, json_, f"init {directory}")
-        if not no_git and not dry_run:
-            scaffold.init_git(directory)
+        after = None if no_git else (lambda: scaffold.init_git(directory))
+        _finish(sc, "mlopsctl init", dry_run, json_, f"init {directory}", after)
 
     @app.command("new-stage")
     def new_stage(

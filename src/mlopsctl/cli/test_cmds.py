@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from mlopsctl.cli import testing
+from mlopsctl.cli.options import JsonOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -42,9 +43,7 @@ def register(app: typer.Typer) -> None:
         fail_fast: bool = typer.Option(
             False, "--fail-fast", help="Stop after the first failing suite."
         ),
-        json_: bool = typer.Option(
-            False, "--json", help="Print one JSON document instead of text."
-        ),
+        json_: bool = JsonOpt,
     ) -> None:
         """Run the test suites in order with pytest under the project's Python.
 

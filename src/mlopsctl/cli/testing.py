@@ -7,13 +7,11 @@ costs no start-up time.
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from mlopsctl.cli.report import emit_json, error
-from mlopsctl.errors import MlopsError
+from mlopsctl.cli.report import emit_json
 
 
 def _prefetch() -> None:
@@ -107,16 +105,8 @@ def main(args: list[str]) -> int:
     parser.add_argument("--env", dest="env_name")
     parser.add_argument("--fail-fast", action="store_true")
     parser.add_argument("--json", action="store_true")
-    try:
-        ns = parser.parse_args(args)
-        return run_tests(
-            ns.suites, ns.stage, ns.cov, ns.cov_fail_under, ns.junit_xml, ns.workers,
-            ns.env_name, ns.fail_fast, pytest_args, ns.json,
-        )  # fmt: skip
-    except MlopsError as exc:
-        return error(exc)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except KeyboardInterrupt:
-        sys.stderr.write("mlopsctl: interrupted\n")
-        return 130
+    ns = parser.parse_args(args)
+    return run_tests(
+        ns.suites, ns.stage, ns.cov, ns.cov_fail_under, ns.junit_xml, ns.workers,
+        ns.env_name, ns.fail_fast, pytest_args, ns.json,
+    )  # fmt: skip

@@ -6,7 +6,7 @@ Import-light: ``check-branch`` runs on every commit and push.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from mlopsctl.core.config import Config
 from mlopsctl.errors import Missing
@@ -202,7 +202,9 @@ class Source:
         self.skipped = skipped
 
 
-def resolve(arg: str | None, environ: Mapping[str, str], git_head: object) -> Source:
+def resolve(
+    arg: str | None, environ: Mapping[str, str], git_head: Callable[[], str | None]
+) -> Source:
     """The branch to check and where it came from, in the order of the contract.
 
     ``git_head`` is called last, only when nothing else names the branch; it returns the
@@ -223,10 +225,10 @@ def resolve(arg: str | None, environ: Mapping[str, str], git_head: object) -> So
         if value.startswith("refs/heads/"):
             value = value[len("refs/heads/") :]
         return Source(value, f"{label} ({var})")
-    head = git_head()  # type: ignore[operator]
+    head = git_head()
     if head is None:
         return Source(None, "git HEAD", "HEAD is detached and no CI variable names the branch")
-    return Source(str(head), "git HEAD")
+    return Source(head, "git HEAD")
 
 
 def git_head() -> str | None:

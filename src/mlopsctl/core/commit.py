@@ -135,10 +135,10 @@ def _check_header(header: str, types: Sequence[str], scope_pattern: str | None) 
         return Finding("no space before the ':'", f"{spaced.group(1)}: {spaced.group(2)}")
     m = HEADER.match(header)
     if not m:
-        no_colon = re.match(r"^([a-z]+(?:\([^()]*\))?!?) +(\S.*)$", header)
-        if no_colon and re.match(r"^[a-z]+", no_colon.group(1)).group(0) in types:  # type: ignore[union-attr]
+        no_colon = re.match(r"^(([a-z]+)(?:\([^()]*\))?!?) +(\S.*)$", header)
+        if no_colon and no_colon.group(2) in types:
             return Finding(
-                "missing ':' after the type", f"{no_colon.group(1)}: {no_colon.group(2)}"
+                "missing ':' after the type", f"{no_colon.group(1)}: {no_colon.group(3)}"
             )
         word = header.partition(" ")[0]
         kind = _suggest_type(word.rstrip(":"), types) or "chore"

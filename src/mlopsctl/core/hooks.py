@@ -48,7 +48,6 @@ class Installed:
     hooks_dir: str
     hooks: list[str] = field(default_factory=list)
     backups: list[str] = field(default_factory=list)
-    output: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -132,7 +131,7 @@ def _install_pre_commit(root: Path, folder: Path, pre_commit: list[str], force: 
     cmd = [*pre_commit, "install"]
     for name in HOOK_TYPES:
         cmd += ["--hook-type", name]
-    out = proc.run(cmd, cwd=root)
-    result = Installed("pre-commit", str(folder), list(HOOK_TYPES), output=out.stdout.strip())
+    proc.run(cmd, cwd=root)
+    result = Installed("pre-commit", str(folder), list(HOOK_TYPES))
     result.backups = [str(p.with_name(p.name + ".legacy")) for p in foreign]
     return result

@@ -145,21 +145,11 @@ def plan_init(
     )
 
 
-def _in_git(directory: Path) -> bool:
+def init_git(directory: Path) -> str:
+    """Initialise a repository on ``main`` unless the folder is already inside one; say which."""
     from mlopsctl.core import gitio
 
-    return gitio.toplevel(directory) is not None
-
-
-def git_note(directory: Path) -> str:
-    if directory.exists() and _in_git(directory):
+    if gitio.toplevel(directory) is not None:
         return "git: already inside a repository; left as it is"
+    gitio.init(directory.absolute())
     return "git: initialised a repository on branch main"
-
-
-def init_git(directory: Path) -> None:
-    """Initialise a repository on ``main`` unless the folder is already inside one."""
-    from mlopsctl.core import gitio
-
-    if not _in_git(directory):
-        gitio.init(directory.absolute())
