@@ -1,8 +1,8 @@
 """The project config ``mlops.yaml``: defaults, discovery, validation, a parse cache.
 
-The defaults reproduce the standard (``conventions.md``). The validated config is cached
+The defaults reproduce the standard (``conventions.md``). The YAML parse is cached by content
 (:mod:`mlopsctl.core.yamlcache`), so that the hook commands, which run on every commit, need
-not import PyYAML.
+not import PyYAML; validation runs on every load.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def default_data(name: str = "project", package: str = "project") -> dict[str, A
         "naming": {"ignore": []},
         "branches": {"kinds": list(DEFAULT_BRANCH_KINDS), "extra": []},
         "commits": {"types": list(DEFAULT_COMMIT_TYPES), "scope_pattern": None},
-        "tests": {"python": None, "coverage_gate": 80, "package": None},
+        "tests": {"python": None, "coverage_gate": 80, "package": None, "fork": True},
         "environments": {},
         "notify": {"webhook": None},
     }
@@ -130,8 +130,8 @@ def load_project(start: Path | None = None) -> Config:
 def _load_cached(root: Path) -> dict[str, Any]:
     from mlopsctl.core import yamlcache
 
-    data: dict[str, Any] = yamlcache.load(root / CONFIG_NAME, parse)
-    return data
+    raw = yamlcache.load(root / CONFIG_NAME)
+    return validate({} if raw is None else raw, CONFIG_NAME)
 
 
 def parse(text: str, filename: str = CONFIG_NAME) -> dict[str, Any]:
@@ -278,6 +278,7 @@ SCHEMA: dict[str, Check] = {
             "python": _optional(_str()),
             "coverage_gate": _int(0, 100),
             "package": _optional(_str(IDENT, "a Python package name (snake_case)")),
+            "fork": _bool,
         }
     ),
     "environments": _environments,

@@ -143,7 +143,7 @@ def _read_manifest(
 ) -> Template:  # fmt: skip
     from mlopsctl.core import yamlcache
 
-    raw = yamlcache.load(path, lambda text: yamlcache.safe_load(text, str(path)) or {})
+    raw = yamlcache.load(path) or {}
     if not isinstance(raw, dict):
         raise BadInput(f"{path} must hold a mapping; fix the template manifest.")
     base: Template | None = None

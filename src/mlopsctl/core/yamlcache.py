@@ -1,47 +1,57 @@
-"""Parse YAML files once: the validated result is cached as JSON in the user's cache folder.
+"""Parse a YAML text once: the result is cached by content in the user's cache folder.
 
 PyYAML costs more to import than the rest of a hook command together, and mlops.yaml and
-template manifests rarely change, so a cache entry keyed by the file's mtime, size and the
-mlopsctl version stands in for them. Nothing is ever written into the project.
+template manifests rarely change. The cache holds what ``yaml.safe_load`` made of a text,
+addressed by the text itself (checksum, length, and the text kept for comparison), so a
+fresh clone, a copied project or a branch switch back to known content still hits it;
+validation runs on every load, so a change of rules never meets stale data. Entries are
+``marshal`` data, which keeps YAML's integer keys integers; a document with other types
+(dates, sets) is simply not cached. Nothing is ever written into the project.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
-from collections.abc import Callable
+import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
 from mlopsctl import __version__
 
+_STAMP = (__version__, sys.version_info[:2])
 
-def cache_file(path: Path) -> Path:
+
+def cache_folder() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    name = str(path.absolute()).strip("/").replace("/", "%")
-    if len(name) > 200:
-        import hashlib
-
-        name = hashlib.sha1(name.encode()).hexdigest()
-    return Path(base) / "mlopsctl" / "yaml" / f"{name}.json"
+    return Path(base) / "mlopsctl" / "yaml"
 
 
-def load(path: Path, parse: Callable[[str], Any]) -> Any:
-    """``parse(text)`` of ``path``, from the cache when the file is unchanged."""
-    st = path.stat()
-    key = [st.st_mtime_ns, st.st_size, __version__]
-    cache = cache_file(path)
+def cache_file(text: str) -> Path:
+    raw = text.encode("utf-8")
+    return cache_folder() / f"{zlib.crc32(raw):08x}-{len(raw)}.marshal"
+
+
+def load(path: Path) -> Any:
+    """``yaml.safe_load`` of the file at ``path``, from the cache when its text is known."""
+    text = path.read_text(encoding="utf-8")
+    cache = cache_file(text)
     try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached.get("key") == key:
-            return cached["data"]
-    except (OSError, ValueError, AttributeError):
+        stamp, cached_text, data = marshal.loads(cache.read_bytes())
+        if stamp == _STAMP and cached_text == text:
+            return data
+    except (OSError, ValueError, EOFError, TypeError):
         pass
-    data = parse(path.read_text(encoding="utf-8"))
+    data = safe_load(text, str(path))
+    try:
+        blob = marshal.dumps((_STAMP, text, data))
+    except ValueError:
+        return data  # dates or other types marshal cannot keep: parse every time
     try:
         from mlopsctl.core.fsutil import atomic_write
 
-        atomic_write(cache, json.dumps({"key": key, "data": data}).encode())
+        atomic_write(cache, blob)
     except OSError:
         pass  # a read-only home still works, only slower
     return data
