@@ -220,3 +220,131 @@ def test_env_show_masks_secrets_and_check_finds_problems(staged: Path) -> None:
     git(staged, "add", "-f", ".env")
     check = mlopsctl(staged, "env", "check")
     assert check.returncode == 1 and ".env is tracked by git" in check.stdout
+
+
+PROBE = """\
+import atexit, json, os, sys, tempfile, time
+
+def test_probe():
+    seen = {
+        "argv0": os.path.basename(sys.argv[0]),
+        "path0": sys.path[0],
+        "cwd": os.getcwd(),
+        "tmp": tempfile.gettempdir(),
+        "tz": list(time.tzname),
+        "layer": os.environ.get("LAYERED"),
+        "test_mode": os.environ.get("TEST_MODE"),
+        "extra_path": os.environ.get("EXTRA_ON_PATH", "") in sys.path,
+        "forked": "mlopsctl.core.pytestproc" in sys.modules,
+    }
+    out = os.environ["PROBE_OUT"]
+    atexit.register(lambda: open(out + ".atexit", "w").close())
+    with open(out, "w") as fh:
+        json.dump(seen, fh)
+"""
+
+
+def set_fork(root: Path, on: bool) -> None:
+    text = (root / "mlops.yaml").read_text()
+    (root / "mlops.yaml").write_text(
+        text.replace("fork: true", f"fork: {str(on).lower()}").replace(
+            "fork: false", f"fork: {str(on).lower()}"
+        )
+    )
+
+
+def probe(root: Path, out: Path, env: dict[str, str] | None = None) -> dict:
+    code, doc = run_json(root, "unit", "--stage", "6.1", env={"PROBE_OUT": str(out), **(env or {})})
+    assert code == 0, doc
+    assert Path(f"{out}.atexit").is_file(), "the tests' exit handlers ran"
+    return json.loads(out.read_text())
+
+
+def test_a_forked_suite_sees_what_a_fresh_python_sees(staged: Path, tmp_path: Path) -> None:
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    (staged / ".env").write_text(f"LAYERED=base\nTMPDIR={tmpdir}\nTZ=XYZ-3\n")
+    (staged / "tests/unit/test_6_1_probe.py").write_text(PROBE)
+    forked = probe(staged, tmp_path / "forked.json")
+    set_fork(staged, False)
+    fresh = probe(staged, tmp_path / "fresh.json")
+    assert (forked.pop("forked"), fresh.pop("forked")) == (True, False)
+    assert forked == fresh
+    assert fresh["argv0"] == "__main__.py" and fresh["path0"] == str(staged)
+    assert fresh["tmp"] == str(tmpdir) and fresh["tz"] == ["XYZ", "XYZ"]
+    assert (fresh["layer"], fresh["test_mode"]) == ("base", "true")
+
+
+def test_start_up_variables_in_the_env_files_get_a_fresh_python(
+    staged: Path, tmp_path: Path
+) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (staged / ".env").write_text(f"PYTHONPATH={extra}\nEXTRA_ON_PATH={extra}\n")
+    (staged / "tests/unit/test_6_1_probe.py").write_text(PROBE)
+    seen = probe(staged, tmp_path / "probe.json")
+    assert seen["forked"] is False
+    assert seen["extra_path"] is True
+
+
+OUTCOMES = """\
+import pytest
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("setup")
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown")
+
+def test_passes(): pass
+def test_fails(): assert False
+def test_skips(): pytest.skip("no")
+@pytest.mark.xfail
+def test_xfails(): assert False
+@pytest.mark.xfail
+def test_xpasses(): pass
+@pytest.mark.xfail(strict=True)
+def test_xpasses_strictly(): pass
+def test_setup_errors(broken_setup): pass
+def test_teardown_errors(broken_teardown): pass
+def test_fails_and_teardown_errors(broken_teardown): assert False
+"""
+
+
+def test_forked_counts_match_the_junit_counts(staged: Path, tmp_path: Path) -> None:
+    (staged / "tests/unit/test_6_1_outcomes.py").write_text(OUTCOMES)
+    (staged / "tests/unit/test_6_1_uncollectable.py").write_text("import no_such_module\n")
+    (staged / "tests/unit/test_6_1_skipped_module.py").write_text(
+        "import pytest\npytest.skip('later', allow_module_level=True)\n"
+    )
+    counted = {}
+    for fork, extra in [(True, []), (True, ["--junit-xml", str(tmp_path / "j.xml")]),
+                        (False, [])]:  # fmt: skip
+        set_fork(staged, fork)
+        code, doc = run_json(
+            staged, "unit", "--stage", "6.1", *extra, "--", "--continue-on-collection-errors"
+        )
+        assert code == 1
+        unit = suites(doc)["unit"]
+        counted[(fork, bool(extra))] = tuple(
+            unit[k] for k in ("passed", "failed", "skipped", "errors")
+        )
+    # passed: 6 generated, passes, xpasses; failed: fails, xpasses_strictly, fails_and_...;
+    # skipped: skips, xfails, the skipped module; errors: setup_errors, teardown_errors, the
+    # collection error, and the teardown of fails_and_teardown_errors (its own JUnit testcase)
+    assert set(counted.values()) == {(8, 3, 3, 4)}, counted
+
+
+def test_a_suite_that_dies_is_an_error_either_way(staged: Path) -> None:
+    (staged / "tests/unit/test_6_1_dies.py").write_text(
+        "import os\n\ndef test_dies():\n    os._exit(7)\n"
+    )
+    for fork in (True, False):
+        set_fork(staged, fork)
+        code, doc = run_json(staged, "unit", "--stage", "6.1")
+        assert code == 1
+        unit = suites(doc)["unit"]
+        assert unit["status"] == "error" and "pytest exited with 7" in unit["message"], unit

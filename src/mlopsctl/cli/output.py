@@ -29,6 +29,7 @@ def console(stderr: bool = False) -> Console:
         stderr=stderr,
         no_color=bool(os.environ.get("NO_COLOR")),
         highlight=False,
+        emoji=False,  # no :codes: in our output; spares loading Rich's emoji table
         # logs and pipes have no width: do not squeeze tables into 80 columns there
         width=None if tty or os.environ.get("COLUMNS") else 200,
     )

@@ -1,13 +1,12 @@
 """``mlopsctl test``: import-light like the hook commands, so its overhead over pytest is small.
 
-Rich is imported on a background thread while the first suite runs, so the summary table
-costs no start-up time.
+Rich is imported while the first suite's tests run (see ``Options.meanwhile``), so the summary
+table costs no start-up time.
 """
 
 from __future__ import annotations
 
 import argparse
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,9 @@ from mlopsctl.cli.report import emit_json
 
 
 def _prefetch() -> None:
-    """Import what the summary needs on a thread, while the first pytest process runs."""
-
-    def load() -> None:
-        import xml.etree.ElementTree  # noqa: F401
-
-        import rich.console
-        import rich.table  # noqa: F401
-
-    threading.Thread(target=load, daemon=True).start()
+    """Import what the summary table needs (called while the first pytest process runs)."""
+    import rich.console
+    import rich.table  # noqa: F401
 
 
 def run_tests(
@@ -40,13 +33,10 @@ def run_tests(
         cov_fail_under=cov_fail_under, junit_xml=Path(junit_xml).absolute() if junit_xml else None,
         workers=workers, env_name=env_name or "testing", env_required=env_name is not None,
         fail_fast=fail_fast, pytest_args=list(pytest_args or []), stream=not json_,
+        meanwhile=None if json_ else _prefetch,
     )  # fmt: skip
-    started: list[str] = []
 
     def announce(suite: str) -> None:
-        if not started and not json_:
-            _prefetch()
-        started.append(suite)
         if not json_:
             print(f"── {suite} ──", flush=True)
 

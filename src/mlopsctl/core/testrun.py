@@ -46,6 +46,8 @@ class Options:
     fail_fast: bool = False
     pytest_args: list[str] = field(default_factory=list)
     stream: bool = True
+    # run in this process while the first suite's tests run (the CLI loads its table there)
+    meanwhile: Callable[[], None] | None = None
 
 
 @dataclass
@@ -177,6 +179,10 @@ def environment(root: Path, options: Options) -> tuple[dict[str, str], list[str]
 
 
 def has_module(python: str, module: str) -> bool:
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
+        import importlib.util
+
+        return importlib.util.find_spec(module) is not None
     code = f"import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('{module}') else 1)"
     return proc.run([python, "-c", code], check=False).returncode == 0
 
@@ -207,17 +213,23 @@ def run(config: Config, options: Options, on_suite: Callable[[str], None] | None
         env["COVERAGE_FILE"] = str(cov_file)
         package = config.section("tests")["package"] or config.package
         extra += [f"--cov={package}", "--cov-append", "--cov-report="]
-    with tempfile.TemporaryDirectory(prefix="mlopsctl-test-") as tmp:
+    fork = bool(config.section("tests")["fork"])
+    # mkdtemp, not TemporaryDirectory: a forked suite must not inherit a cleanup of this folder
+    tmp = Path(tempfile.mkdtemp(prefix="mlopsctl-test-"))
+    try:
         for suite in suites:
             if on_suite is not None:
                 on_suite(suite)
-            res = _run_suite(root, suite, pattern, python, env, extra, options, Path(tmp))
+            res = _run_suite(root, suite, pattern, python, env, extra, options, tmp, fork)
+            options.meanwhile = None  # once is enough
             result.suites.append(res)
             if options.fail_fast and res.status in ("failed", "error"):
                 break
         if options.cov:
-            result.coverage = _coverage_total(python, root, env, Path(tmp))
+            result.coverage = _coverage_total(python, root, env, tmp)
             _record_coverage(root, result)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     if options.junit_xml is not None:
         result.junit_xml = str(options.junit_xml)
         _write_junit(options.junit_xml, result.suites)
@@ -226,22 +238,32 @@ def run(config: Config, options: Options, on_suite: Callable[[str], None] | None
 
 def _run_suite(
     root: Path, suite: str, pattern: re.Pattern[str] | None, python: str, env: dict[str, str],
-    extra: list[str], options: Options, tmp: Path,
+    extra: list[str], options: Options, tmp: Path, fork: bool,
 ) -> SuiteResult:  # fmt: skip
     import xml.etree.ElementTree as ET
+
+    from mlopsctl.core import pytestproc
 
     targets, bash = plan_suite(root, suite, pattern)
     res = SuiteResult(suite)
     suite_el = ET.Element("testsuite", name=suite)
     if targets:
-        xml = tmp / f"{suite}.xml"
-        cmd = [python, "-m", "pytest", *targets, f"--junit-xml={xml}",
-               "-o", f"junit_suite_name={suite}", *extra, *options.pytest_args]  # fmt: skip
+        scratch = tmp / suite
+        scratch.mkdir()
+        xml = scratch / "junit.xml"
+        # A forked suite counts its outcomes in process; JUnit only when a report is wanted.
+        forked = fork and pytestproc.can_fork(python, env)
+        junit = [f"--junit-xml={xml}", "-o", f"junit_suite_name={suite}"]
+        if forked and options.junit_xml is None:
+            junit = []
         start = time.perf_counter()
-        done = proc.run(cmd, cwd=root, env=env, check=False, capture=not options.stream)
+        done = pytestproc.run(
+            python, [*targets, *junit, *extra, *options.pytest_args], root, env,
+            capture=not options.stream, scratch=scratch if forked else None,
+            meanwhile=options.meanwhile,
+        )  # fmt: skip
         res.seconds += time.perf_counter() - start
-        code = done.returncode
-        output = (done.stderr or "") + (done.stdout or "")
+        code, output = done.returncode, done.output
         if "No module named pytest" in output:
             raise Missing(f"pytest is not installed in {python}; pip install pytest there.")
         if code == 4:
@@ -249,6 +271,9 @@ def _run_suite(
             raise BadInput(f"pytest rejected the arguments of the {suite} suite: {message}")
         if code in (0, 1, 5) and xml.exists():
             _add_junit_counts(res, xml, suite_el)
+        elif code in (0, 1, 5) and done.counts is not None:
+            for key in ("passed", "failed", "skipped", "errors"):
+                setattr(res, key, getattr(res, key) + done.counts[key])
         elif code != 5:
             res.status = "error"
             detail = _tail(output) or "see its output above"

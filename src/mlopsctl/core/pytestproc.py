@@ -1,0 +1,241 @@
+"""One pytest process for one suite: a fork of this interpreter when it can be, else a fresh one.
+
+A fresh ``python -m pytest`` pays for a second interpreter start and a second pytest import.
+When the tests run under mlopsctl's own interpreter, with the same start-up environment, a
+forked child (the model of ``multiprocessing``'s fork server and of pytest-forked) is the same
+thing without that cost: pytest is imported once, before the first fork, and every suite still
+runs in its own process. The child is made to look like ``python -m pytest`` started in the
+project root: the working directory, ``os.environ``, ``sys.argv``, ``sys.path[0]``, ``TZ``
+and the temporary folder are set as a new interpreter would set them, and the exit handlers
+registered by the parent are dropped (the child's own run at its end).
+
+The fork is not used, and a fresh interpreter runs instead, when: this is not Linux, the tests'
+Python is another interpreter, a variable read at interpreter start-up (``PYTHON*``, ``LANG``,
+``LC_*``) differs in the tests' environment, pytest is not importable here, another thread
+runs, or ``mlops.yaml`` sets ``tests.fork: false``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlopsctl.errors import Missing
+
+# A test's worst outcome is the one counted.
+_RANK = {"failed": 3, "errors": 2, "skipped": 1, "passed": 0}
+
+
+@dataclass
+class Finished:
+    returncode: int
+    output: str  # what pytest printed, when it was captured; "" when it went to the terminal
+    counts: dict[str, int] | None  # from the forked child; None: read the JUnit file instead
+
+
+def startup_vars(env: Mapping[str, str]) -> dict[str, str]:
+    """The variables an interpreter reads once at start-up, which a fork cannot change."""
+    return {
+        k: v for k, v in env.items() if k.startswith(("PYTHON", "LC_")) or k in ("LANG", "LANGUAGE")
+    }
+
+
+def can_fork(python: str, env: Mapping[str, str]) -> bool:
+    """Whether ``python -m pytest`` under ``env`` can run as a fork of this process."""
+    import threading
+
+    return (
+        sys.platform.startswith("linux")
+        and os.path.abspath(python) == os.path.abspath(sys.executable)
+        and startup_vars(env) == startup_vars(os.environ)
+        and threading.active_count() == 1
+        and _pytest_importable()
+    )
+
+
+def _pytest_importable() -> bool:
+    try:
+        import pytest  # noqa: F401  (imported once here, shared by every forked suite)
+    except ImportError:
+        return False
+    return True
+
+
+def run(
+    python: str,
+    args: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    capture: bool,
+    scratch: Path | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> Finished:
+    """Run pytest with ``args`` in ``cwd``; ``meanwhile`` runs here while the tests run.
+
+    With a ``scratch`` folder (for the child's counts and output) it runs as a fork, which
+    the caller has checked with :func:`can_fork`; without one, as a fresh interpreter.
+    """
+    if scratch is not None:
+        return _run_forked(list(args), cwd, dict(env), capture, meanwhile, scratch)
+    return _run_fresh([python, "-m", "pytest", *args], cwd, env, capture, meanwhile)
+
+
+def _run_fresh(
+    cmd: list[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    capture: bool,
+    meanwhile: Callable[[], None] | None,
+) -> Finished:
+    pipe = subprocess.PIPE if capture else None
+    try:
+        child = subprocess.Popen(
+            cmd, cwd=cwd, env=dict(env), stdout=pipe, stderr=pipe, text=True
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise Missing(f"`{cmd[0]}` was not found; fix mlops.yaml tests.python.") from None
+    with child:
+        if meanwhile is not None:
+            meanwhile()
+        try:
+            out, err = child.communicate()
+        except KeyboardInterrupt:
+            child.wait()  # it got the same Ctrl-C; let it finish its report
+            raise
+    return Finished(child.returncode, (err or "") + (out or ""), None)
+
+
+def _run_forked(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    capture: bool,
+    meanwhile: Callable[[], None] | None,
+    scratch: Path,
+) -> Finished:
+    counts_file = scratch / "counts.json"
+    output_file = scratch / "output.txt"
+    counts_file.unlink(missing_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # What exists now lives on in the child unchanged: keep the child's collections off it
+    # (a collection writes to every object it visits, copying each shared memory page).
+    gc.freeze()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        _child(args, cwd, env, counts_file, output_file if capture else None)
+    gc.unfreeze()
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        _, status = os.waitpid(pid, 0)
+    except KeyboardInterrupt:
+        os.waitpid(pid, 0)  # it got the same Ctrl-C; let it finish its report
+        raise
+    code = os.waitstatus_to_exitcode(status)
+    output = output_file.read_text(errors="replace") if capture and output_file.exists() else ""
+    try:
+        counts = json.loads(counts_file.read_text())
+    except (OSError, ValueError):
+        counts = None  # it died before the end of the session
+    return Finished(code if code >= 0 else 128 - code, output, counts)
+
+
+def _child(
+    args: list[str], cwd: Path, env: dict[str, str], counts_file: Path, output_file: Path | None
+) -> None:
+    """Become ``python -m pytest ARGS`` started in ``cwd`` with ``env``; exit with its code."""
+    import atexit
+
+    code = 1
+    try:
+        atexit._clear()  # the parent's exit handlers are the parent's business
+        if output_file is not None:
+            fd = os.open(output_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
+        os.chdir(cwd)
+        tz = os.environ.get("TZ")
+        os.environ.clear()
+        os.environ.update(env)
+        if env.get("TZ") != tz:
+            import time
+
+            time.tzset()
+        tempfile.tempdir = None  # computed again, from the tests' TMPDIR
+        if not sys.flags.safe_path:
+            sys.path[0] = str(cwd)  # what `python -m` puts first
+        import pytest
+
+        sys.argv = [os.path.join(os.path.dirname(pytest.__file__), "__main__.py"), *args]
+        counter = Counter()
+        try:
+            code = int(pytest.main(args, plugins=[counter]))
+            sys.stdout.flush()
+        except BrokenPipeError:  # as pytest's own entry point does
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = 1
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        counts_file.write_text(json.dumps(counter.counts()))
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001 - whatever happens, the child must end here
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+
+
+class Counter:
+    """A pytest plugin counting outcomes as pytest's JUnit report has them.
+
+    One entry per test, its worst outcome winning, except that a teardown error after a
+    failed call is an entry of its own (as JUnit writes a second testcase for it).
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, list[str]] = {}
+
+    def _note(self, nodeid: str, outcome: str, new_entry: bool = False) -> None:
+        entries = self.entries.setdefault(nodeid, [])
+        if new_entry or not entries:
+            entries.append(outcome)
+        elif _RANK[outcome] > _RANK[entries[-1]]:
+            entries[-1] = outcome
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.when == "call":
+            self._note(report.nodeid, report.outcome)  # xfail: skipped; strict xpass: failed
+        elif report.failed:  # setup or teardown
+            after_failure = self.entries.get(report.nodeid, [""])[-1] == "failed"
+            new_entry = report.when == "teardown" and after_failure
+            self._note(report.nodeid, "errors", new_entry=new_entry)
+        elif report.skipped:
+            self._note(report.nodeid, "skipped")
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            self._note(report.nodeid, "errors")
+        elif report.skipped:
+            self._note(report.nodeid, "skipped")
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(_RANK, 0)
+        for entries in self.entries.values():
+            for outcome in entries:
+                out[outcome] += 1
+        return out
