@@ -7,10 +7,10 @@ the Typer commands of the same names call the same functions (for help and compl
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from mlopsctl.cli.fastargs import Parser
 from mlopsctl.cli.report import annotate, emit_json
 
 FORMATS = ("text", "json", "github")
@@ -180,30 +180,29 @@ def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: st
     return 1 if failures else 0
 
 
-def _parser(prog: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"mlopsctl {prog}", add_help=False)
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--format", choices=FORMATS, default="text")
-    return parser
+def parser(command: str) -> Parser:
+    p = Parser(command)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--format", choices=FORMATS, default="text")
+    if command == "check-names":
+        p.add_argument("paths", nargs="*")
+    elif command == "check-branch":
+        p.add_argument("name", nargs="?")
+        p.add_argument("--strict", action="store_true")
+    else:
+        p.add_argument("msg_file", nargs="?")
+        p.add_argument("--message", "-m")
+        p.add_argument("--range", dest="spec")
+    return p
 
 
 def main(args: list[str]) -> int:
     """Run one hook command from raw arguments (no Typer)."""
-    command, rest = args[0], args[1:]
-    parser = _parser(command)
+    command = args[0]
+    ns = parser(command).parse_args(args[1:])
+    fmt = "json" if ns.json else ns.format
     if command == "check-names":
-        parser.add_argument("paths", nargs="*")
-        ns = parser.parse_args(rest)
-        return check_names(ns.paths, "json" if ns.json else ns.format)
+        return check_names(ns.paths, fmt)
     if command == "check-branch":
-        parser.add_argument("name", nargs="?")
-        parser.add_argument("--strict", action="store_true")
-        ns = parser.parse_args(rest)
-        return check_branch(ns.name, ns.strict, "json" if ns.json else ns.format)
-    if command == "check-commit":
-        parser.add_argument("msg_file", nargs="?")
-        parser.add_argument("--message", "-m")
-        parser.add_argument("--range", dest="spec")
-        ns = parser.parse_args(rest)
-        return check_commit(ns.msg_file, ns.message, ns.spec, "json" if ns.json else ns.format)
-    raise AssertionError(command)
+        return check_branch(ns.name, ns.strict, fmt)
+    return check_commit(ns.msg_file, ns.message, ns.spec, fmt)

@@ -35,7 +35,7 @@ def guarded(command: Callable[[list[str]], int], args: list[str]) -> int:
         return command(args)
     except MlopsError as exc:
         return error(exc)
-    except SystemExit as exc:  # argparse usage errors (exit 2) and --help
+    except SystemExit as exc:  # a command that exits on its own
         return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:
         sys.stderr.write("mlopsctl: interrupted\n")

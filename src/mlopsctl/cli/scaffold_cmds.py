@@ -1,55 +1,18 @@
-"""``init``, ``new-stage``, ``stages`` and ``templates list``."""
+"""``init`` and ``new-stage`` (work in :mod:`.scaffolding`), ``stages``, ``templates list``."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from mlopsctl.cli import output
+from mlopsctl.cli import output, scaffolding
 from mlopsctl.cli.options import DryRunOpt, JsonOpt
 from mlopsctl.cli.report import emit_json
 from mlopsctl.core import config as config_mod
-from mlopsctl.core import plan as plan_mod
-from mlopsctl.core import scaffold
-from mlopsctl.errors import BadInput
 
 ForceOpt = typer.Option(False, "--force", help="Overwrite files that differ.")
-
-
-def _parse_sets(values: list[str]) -> dict[str, str]:
-    out = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(f"--set '{item}' is not KEY=VALUE; e.g. --set with_compose=true.")
-        out[key.strip()] = value
-    return out
-
-
-def _finish(
-    sc: scaffold.Scaffold, command: str, dry_run: bool, json_: bool, title: str,
-    after: Callable[[], str] | None = None,
-) -> None:  # fmt: skip
-    """Show the plan, stop on conflicts or dry-run, else apply it (then run ``after``)."""
-    written: list[str] = []
-    if not sc.plan.conflicts and not dry_run:
-        written = sc.apply()
-        if after is not None:
-            sc.notes.append(after())
-    if json_:
-        emit_json({**sc.as_dict(), "dry_run": dry_run, "written": written})
-    else:
-        out = output.console()
-        out.print(output.plan_table(sc.plan, title))
-        verb = "stopped:" if sc.plan.conflicts else ("would" if dry_run else "done:")
-        out.print(f"{verb} {output.counts_line(sc.plan.counts())}")
-        for note in sc.notes:
-            out.print(note)
-    plan_mod.ensure_no_conflicts(sc.plan, command)
 
 
 def register(app: typer.Typer) -> None:
@@ -68,11 +31,9 @@ def register(app: typer.Typer) -> None:
         json_: bool = JsonOpt,
     ) -> None:
         """Create the root layout of an MLOps project, wired to the mlopsctl hooks."""
-        if name is None and not json_ and sys.stdin.isatty() and sys.stdout.isatty():
+        if scaffolding.would_prompt(name, json_):
             name = typer.prompt("Project name", default=directory.absolute().name)
-        sc = scaffold.plan_init(directory, name=name, package=package, force=force)
-        after = None if no_git else (lambda: scaffold.init_git(directory))
-        _finish(sc, "mlopsctl init", dry_run, json_, f"init {directory}", after)
+        scaffolding.init(directory, name, package, no_git, force, dry_run, json_)
 
     @app.command("new-stage")
     def new_stage(
@@ -80,8 +41,8 @@ def register(app: typer.Typer) -> None:
         feature: str | None = typer.Argument(
             None, help="Feature name: monitoring-api, monitoring_api or 'Monitoring API'."
         ),
-        template: str = typer.Option(
-            scaffold.STAGE_TEMPLATE, "--template", help="Stage template (see `templates list`)."
+        template: str | None = typer.Option(
+            None, "--template", help="Stage template (default: stage; see `templates list`)."
         ),
         sets: list[str] = typer.Option(
             [], "--set", help="Template parameter KEY=VALUE (repeatable)."
@@ -103,20 +64,9 @@ def register(app: typer.Typer) -> None:
 
         With --from, copy an existing substage instead, renaming files and identifiers.
         """
-        cfg = config_mod.load_project()
-        if source is not None:
-            if template != scaffold.STAGE_TEMPLATE or sets or with_compose:
-                raise BadInput(
-                    "--from copies a substage; it takes no --template, --set or --with-compose."
-                )
-            from mlopsctl.core.clone import plan_clone
-
-            sc = plan_clone(cfg, source, substage, feature, force)
-        else:
-            sc = scaffold.plan_new_stage(
-                cfg, substage, feature, template, _parse_sets(sets), with_compose, force
-            )
-        _finish(sc, f"mlopsctl new-stage {substage}", dry_run, json_, f"new-stage {substage}")
+        scaffolding.new_stage(
+            substage, feature, template, sets, with_compose, source, force, dry_run, json_
+        )
 
     @app.command("stages")
     def stages(json_: bool = JsonOpt) -> None:

@@ -6,10 +6,10 @@ table costs no start-up time.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
+from mlopsctl.cli.fastargs import Parser
 from mlopsctl.cli.report import emit_json
 
 
@@ -79,23 +79,28 @@ def _render(result: Any) -> None:
         out.print(f"junit: {result.junit_xml}")
 
 
+def parser() -> Parser:
+    p = Parser("test")
+    p.add_argument("suites", nargs="*")
+    p.add_argument("--stage")
+    p.add_argument("--cov", action="store_true")
+    p.add_argument("--cov-fail-under", type=float)
+    p.add_argument("--junit-xml")
+    p.add_argument("-n", dest="workers")
+    p.add_argument("--env", dest="env_name")
+    p.add_argument("--fail-fast", action="store_true")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
 def main(args: list[str]) -> int:
-    """``mlopsctl test`` from raw arguments (no Typer)."""
+    """``mlopsctl test ...`` from raw arguments (no Typer)."""
+    args = args[1:]
     pytest_args: list[str] = []
     if "--" in args:
         cut = args.index("--")
         args, pytest_args = args[:cut], args[cut + 1 :]
-    parser = argparse.ArgumentParser(prog="mlopsctl test", add_help=False)
-    parser.add_argument("suites", nargs="*")
-    parser.add_argument("--stage")
-    parser.add_argument("--cov", action="store_true")
-    parser.add_argument("--cov-fail-under", type=float)
-    parser.add_argument("--junit-xml")
-    parser.add_argument("-n", dest="workers")
-    parser.add_argument("--env", dest="env_name")
-    parser.add_argument("--fail-fast", action="store_true")
-    parser.add_argument("--json", action="store_true")
-    ns = parser.parse_args(args)
+    ns = parser().parse_args(args)
     return run_tests(
         ns.suites, ns.stage, ns.cov, ns.cov_fail_under, ns.junit_xml, ns.workers,
         ns.env_name, ns.fail_fast, pytest_args, ns.json,
