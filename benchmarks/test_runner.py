@@ -36,20 +36,40 @@ def main() -> None:
             ("6.1", "monitoring-api"),
         ]:
             subprocess.run([MLOPSCTL, "new-stage", sub, feature], cwd=project, **quiet)  # type: ignore[call-overload]
+        fresh = work / "fresh"  # the same project with tests.fork: false
+        shutil.copytree(project, fresh)
+        config = fresh / "mlops.yaml"
+        config.write_text(config.read_text().replace("fork: true", "fork: false"))
+
+        def run(cmd: list[str], cwd: Path) -> object:
+            return lambda _i: time_command(cmd, cwd=cwd)
+
+        pytest_ = [sys.executable, "-m", "pytest"]
+        base = "python -m pytest tests/unit (baseline)"
         samples = sample_alternately(
             {
-                "python -m pytest tests/unit (baseline)": lambda _i: time_command(
-                    [sys.executable, "-m", "pytest", "tests/unit"], cwd=project
-                ),
-                "mlopsctl test unit": lambda _i: time_command(
-                    [MLOPSCTL, "test", "unit"], cwd=project
-                ),
-            },
+                base: run([*pytest_, "tests/unit"], project),
+                "mlopsctl test unit": run([MLOPSCTL, "test", "unit"], project),
+                "mlopsctl test unit (tests.fork: false)": run([MLOPSCTL, "test", "unit"], fresh),
+            },  # type: ignore[dict-item]
             args.rounds,
             warmup=2,
         )
-        report("mlopsctl test unit vs bare pytest (18 tests)", samples,
-               "python -m pytest tests/unit (baseline)")  # fmt: skip
+        report("mlopsctl test unit vs bare pytest (18 tests)", samples, base)
+        base = "python -m pytest, once per suite (baseline)"
+        samples = sample_alternately(
+            {
+                base: lambda _i: sum(
+                    time_command([*pytest_, f"tests/{suite}"], cwd=project)
+                    for suite in ("unit", "integration", "e2e")
+                ),
+                "python -m pytest tests (one run, no suites)": run([*pytest_, "tests"], project),
+                "mlopsctl test (unit, integration, e2e)": run([MLOPSCTL, "test"], project),
+            },  # type: ignore[dict-item]
+            args.rounds,
+            warmup=1,
+        )
+        report("mlopsctl test vs pytest per suite (27 tests in 3 suites)", samples, base)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
