@@ -322,3 +322,47 @@ def test_no_engine_exits_4(deploy_project: Path) -> None:
     deploy = mlopsctl(deploy_project, "deploy", "staging", "--version", "v1", env=env)
     assert deploy.returncode == 4
     assert json.loads(mlopsctl(deploy_project, "releases", "--json").stdout)["releases"] == []
+
+
+class Ready(BaseHTTPRequestHandler):
+    """Answers 200 on /ready/blue/v1 only: the only colour and version it calls healthy."""
+
+    asked: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        Ready.asked.append(self.path)
+        self.send_response(200 if self.path == "/ready/blue/v1" else 503)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@docker
+def test_health_url_gates_the_switch_with_colour_and_version(
+    deploy_project: Path, images: str
+) -> None:
+    server = HTTPServer(("127.0.0.1", 0), Ready)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = deploy_project / "mlops.yaml"
+    url = f"http://127.0.0.1:{server.server_port}/ready/{{colour}}/{{version}}"
+    config.write_text(
+        config.read_text().replace(
+            "environments: {}",
+            "environments:\n  staging:\n    compose_file: docker/docker-compose.staging.yml\n"
+            f"    health_timeout: 3\n    health_url: '{url}'\n",
+        )
+    )
+    prefix = f"{deploy_project.name}-staging"
+    try:
+        first = mlopsctl(deploy_project, "deploy", "staging", "--version", "v1", "--json")
+        assert first.returncode == 0, first.stdout + first.stderr
+        live = running(prefix)
+        refused = mlopsctl(deploy_project, "deploy", "staging", "--version", "v3")
+    finally:
+        server.shutdown()
+    assert refused.returncode == 1
+    assert "/ready/green/v3 did not answer 2xx within 3s (HTTP Error 503" in refused.stdout
+    assert "v1 (blue) still serves" in refused.stdout
+    assert running(prefix) == live  # the green v3 containers were removed, blue untouched
+    assert Ready.asked[0] == "/ready/blue/v1" and "/ready/green/v3" in Ready.asked
