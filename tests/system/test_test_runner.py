@@ -338,13 +338,17 @@ def test_forked_counts_match_the_junit_counts(staged: Path, tmp_path: Path) -> N
     assert set(counted.values()) == {(8, 3, 3, 4)}, counted
 
 
-def test_a_suite_that_dies_is_an_error_either_way(staged: Path) -> None:
+@pytest.mark.parametrize(
+    ("death", "code"), [("os._exit(7)", 7), ("os.kill(os.getpid(), signal.SIGKILL)", 137)]
+)
+def test_a_suite_that_dies_is_an_error_either_way(staged: Path, death: str, code: int) -> None:
     (staged / "tests/unit/test_6_1_dies.py").write_text(
-        "import os\n\ndef test_dies():\n    os._exit(7)\n"
+        f"import os, signal\n\ndef test_dies():\n    {death}\n"
     )
     for fork in (True, False):
         set_fork(staged, fork)
-        code, doc = run_json(staged, "unit", "--stage", "6.1")
-        assert code == 1
+        exit_code, doc = run_json(staged, "unit", "--stage", "6.1")
+        assert exit_code == 1
         unit = suites(doc)["unit"]
-        assert unit["status"] == "error" and "pytest exited with 7" in unit["message"], unit
+        assert unit["status"] == "error", unit
+        assert f"pytest exited with {code}" in unit["message"], unit

@@ -111,7 +111,7 @@ def _run_fresh(
         except KeyboardInterrupt:
             child.wait()  # it got the same Ctrl-C; let it finish its report
             raise
-    return Finished(child.returncode, (err or "") + (out or ""), None)
+    return Finished(_shell_code(child.returncode), (err or "") + (out or ""), None)
 
 
 def _run_forked(
@@ -141,13 +141,18 @@ def _run_forked(
     except KeyboardInterrupt:
         os.waitpid(pid, 0)  # it got the same Ctrl-C; let it finish its report
         raise
-    code = os.waitstatus_to_exitcode(status)
+    code = _shell_code(os.waitstatus_to_exitcode(status))
     output = output_file.read_text(errors="replace") if capture and output_file.exists() else ""
     try:
         counts = json.loads(counts_file.read_text())
     except (OSError, ValueError):
         counts = None  # it died before the end of the session
-    return Finished(code if code >= 0 else 128 - code, output, counts)
+    return Finished(code, output, counts)
+
+
+def _shell_code(code: int) -> int:
+    """A death by signal N as a shell reports it, 128 + N, however the child was started."""
+    return code if code >= 0 else 128 - code
 
 
 def _child(
