@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
         project = compose.project_name(cfg.name, name)
         extra = list(ctx.args)
         if action != "config":
-            compose.client()
+            compose.require_engine()
         if action != "up":
             compose.run(project, file, [action, *extra], root, capture=False)
             return

@@ -37,18 +37,46 @@ def command() -> tuple[str, ...]:
     )
 
 
-def client() -> Any:
-    """A Docker SDK client for a reachable engine (exit 4 with a hint otherwise)."""
-    try:
-        import docker
+NO_ENGINE = "No Docker engine answers; start it (systemctl start docker) or set DOCKER_HOST."
+_client: Any = None
 
-        c = docker.from_env()
-        c.ping()
-    except Exception as exc:
-        raise Missing(
-            "No Docker engine answers; start it (systemctl start docker) or set DOCKER_HOST."
-        ) from exc
-    return c
+
+def client() -> Any:
+    """The Docker SDK client of a reachable engine, made once (exit 4 with a hint otherwise)."""
+    global _client
+    if _client is None:
+        try:
+            import docker
+
+            c = docker.from_env()
+            c.ping()
+        except Exception as exc:
+            raise Missing(NO_ENGINE) from exc
+        _client = c
+    return _client
+
+
+def require_engine() -> None:
+    """Exit 4 unless an engine answers. A local socket is asked directly (a ping over a unix
+    socket is far cheaper than importing the SDK, which then loads while compose works);
+    any other DOCKER_HOST is asked through the SDK. Both follow DOCKER_HOST as the SDK does."""
+    import os
+    import socket
+
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if _client is not None or not host.startswith("unix://"):
+        client()
+        return
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(host.removeprefix("unix://"))
+            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            status = sock.recv(32).split(b" ", 2)
+    except OSError:
+        status = []
+    if len(status) < 2 or status[1] != b"200":
+        raise Missing(NO_ENGINE)
 
 
 def targets(root: Path) -> dict[str, Path]:
@@ -101,9 +129,9 @@ def config(
 
 def declares_ports(file: Path) -> bool:
     """Whether any service of the raw file lists ``ports`` (then ``config`` resolves them)."""
-    from mlopsctl.core.yamlcache import safe_load
+    from mlopsctl.core import yamlcache
 
-    raw = safe_load(file.read_text(encoding="utf-8"), str(file)) or {}
+    raw = yamlcache.load(file) or {}
     services = raw.get("services") if isinstance(raw, dict) else None
     return any(isinstance(s, dict) and "ports" in s for s in (services or {}).values())
 
@@ -245,8 +273,10 @@ def up_and_wait(
     project: str, file: Path, cwd: Path, timeout: float, env: Mapping[str, str] | None = None,
     extra: list[str] | None = None, on_progress: Callable[[list[ServiceState]], None] | None = None,
 ) -> Health:  # fmt: skip
-    client()  # no engine: exit 4 before anything starts
-    run(project, file, ["up", "-d", *(extra or [])], cwd, env)
+    require_engine()  # no engine: exit 4 before anything starts
+    cmd = [*base_args(project, file), "up", "-d", *(extra or [])]
+    # the SDK, needed to read health, loads while compose creates the containers
+    proc.run(cmd, cwd=cwd, env=env, meanwhile=client)
     return wait_healthy(project, timeout, on_progress)
 
 

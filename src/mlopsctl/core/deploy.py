@@ -137,7 +137,7 @@ def preflight(config: Config, p: Plan) -> None:
         return
     root = config.require_root()
     assert p.compose_file is not None
-    compose.client()
+    compose.require_engine()
     env = {**os.environ, "MLOPS_VERSION": p.version, "MLOPS_ENV": p.environment}
     project = compose.project_name(config.name, p.environment, p.new_colour or "")
     file = root / p.compose_file

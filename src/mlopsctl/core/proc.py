@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from mlopsctl.errors import CommandFailed, Missing
@@ -19,24 +19,38 @@ def run(
     capture: bool = True,
     input: str | None = None,
     timeout: float | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd``; a missing program is :class:`Missing`, a failure :class:`CommandFailed`."""
+    """Run ``cmd``; a missing program is :class:`Missing`, a failure :class:`CommandFailed`.
+
+    ``meanwhile`` runs in this process while the command runs (an error of it is raised
+    once the command has ended).
+    """
+    pipe = subprocess.PIPE if capture else None
     try:
-        proc = subprocess.run(
-            list(cmd),
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            capture_output=capture,
-            text=True,
-            input=input,
-            timeout=timeout,
-            check=False,
-        )
+        child = subprocess.Popen(
+            list(cmd), cwd=cwd, env=dict(env) if env is not None else None, text=True,
+            stdin=subprocess.PIPE if input is not None else None, stdout=pipe, stderr=pipe,
+        )  # fmt: skip
     except FileNotFoundError:
         raise Missing(f"`{cmd[0]}` was not found on PATH; install it and try again.") from None
-    if check and proc.returncode != 0:
-        raise CommandFailed(list(cmd), proc.returncode, (proc.stderr or "") + (proc.stdout or ""))
-    return proc
+    with child:
+        try:
+            if meanwhile is not None:
+                meanwhile()
+        except Exception:
+            child.communicate(input, timeout=timeout)  # let it end as it would have
+            raise
+        try:
+            out, err = child.communicate(input, timeout=timeout)
+        except BaseException:  # a timeout or Ctrl-C: as subprocess.run, stop it
+            child.kill()
+            child.wait()
+            raise
+    done = subprocess.CompletedProcess(list(cmd), child.returncode, out, err)
+    if check and done.returncode != 0:
+        raise CommandFailed(list(cmd), done.returncode, (err or "") + (out or ""))
+    return done
 
 
 def find_tool(name: str) -> str | None:
