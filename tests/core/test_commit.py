@@ -94,3 +94,13 @@ def test_parse_reports_breaking_changes_and_footers() -> None:
     assert p.footers == [("BREAKING CHANGE", "gone"), ("Refs", "1")]
     bang = commit.parse("feat!: x")
     assert bang is not None and bang.breaking
+
+
+def test_the_comment_char_git_used() -> None:
+    auto = "fix: x\n\n; Please enter the commit message for your changes.\n"
+    assert commit.comment_char_of(auto, "auto") == ";"
+    assert commit.comment_char_of("fix: x\n", "auto") == "#"
+    assert commit.comment_char_of(auto, None) == "#"
+    assert commit.comment_char_of(auto, "%") == "%"
+    raw = "fix: x\n\n%% note\n%% ------------------------ >8 ------------------------\ndiff\n"
+    assert commit.clean(raw, "%%") == "fix: x"

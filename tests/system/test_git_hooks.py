@@ -82,6 +82,24 @@ def test_commit_msg_file_with_git_comments(repo: Path) -> None:
     assert missing.returncode == 2 and "Cannot read the message file" in missing.stderr
 
 
+def test_commit_msg_file_follows_gits_comment_char(repo: Path) -> None:
+    msg = repo / ".git" / "COMMIT_EDITMSG"
+    template = "# Please enter the commit message for your changes. Lines starting\n#\n"
+    msg.write_text("feat: add x\n#123 done\n" + template)
+    assert mlopsctl(repo, "check-commit", str(msg)).returncode == 0  # '#123 done': a comment
+    template = template.replace("#", ";")
+    msg.write_text("feat: add x\n#123 done\n" + template)  # git keeps '#123 done' now
+    for setting in (";", "auto"):
+        git(repo, "config", "core.commentChar", setting)
+        kept = mlopsctl(repo, "check-commit", str(msg))
+        assert kept.returncode == 1, setting
+        assert "blank line" in kept.stdout, kept.stdout
+        msg.write_text(template + "; ------------------------ >8 ------------------------\nx\n")
+        empty = mlopsctl(repo, "check-commit", str(msg))
+        assert empty.returncode == 1 and "the commit message is empty" in empty.stdout
+        msg.write_text("feat: add x\n#123 done\n" + template)
+
+
 def test_range_checks_every_commit(repo: Path) -> None:
     base = git(repo, "rev-parse", "HEAD")
     git(repo, "switch", "-q", "-c", "feature/stage6-x")

@@ -104,7 +104,12 @@ def check_commit(
             raise BadInput(f"Cannot read the message file {msg_file} ({exc.strerror}).") from None
     else:
         text = message or ""
-    cleaned = commit.clean(text)
+    if msg_file is not None:  # a hook's file: comments in git's comment character
+        from mlopsctl.core import gitio
+
+        cleaned = commit.clean(text, commit.comment_char_of(text, gitio.comment_setting()))
+    else:
+        cleaned = commit.clean(text)
     finding = commit.check(cleaned, types, scope_pattern)
     subject = cleaned.split("\n", 1)[0]
     if fmt == "json":

@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-SCISSORS = re.compile(r"^# -+ >8 -+$")
+# core.commentChar=auto: git comments its template with the first of these that starts no
+# line of the message; its own template lines tell which one it took.
+AUTO_COMMENT_CHARS = "#;@!$%^&|:"
+_TEMPLATE_LINE = re.compile(r"^(\S) (Please enter the commit message|-+ >8 -+$)")
 # type, scope (with parentheses), "!", separator, description
 HEADER = re.compile(
     r"^(?P<type>[A-Za-z]+)(?P<scope>\([^()]*\))?(?P<bang>!)?(?P<sep>:\s*)(?P<desc>.*)$"
@@ -54,11 +57,24 @@ class Parsed:
         self.footers = footers
 
 
+def comment_char_of(message: str, configured: str | None) -> str:
+    """The comment string git used in ``message``, from core.commentChar (or commentString)."""
+    if configured and configured != "auto":
+        return configured
+    if configured == "auto":
+        for line in message.splitlines():
+            found = _TEMPLATE_LINE.match(line)
+            if found and found.group(1) in AUTO_COMMENT_CHARS:
+                return found.group(1)
+    return "#"
+
+
 def clean(message: str, comment_char: str = "#") -> str:
     """Drop git's comment lines and everything from the scissors line on."""
+    scissors = re.compile(rf"^{re.escape(comment_char)} -+ >8 -+$")
     lines = []
     for line in message.splitlines():
-        if SCISSORS.match(line):
+        if scissors.match(line):
             break
         if line.startswith(comment_char):
             continue

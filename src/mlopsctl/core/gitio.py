@@ -18,6 +18,13 @@ def toplevel(cwd: Path | None = None) -> Path | None:
     return Path(out.strip()) if code == 0 else None
 
 
+def comment_setting(cwd: Path | None = None) -> str | None:
+    """core.commentChar (or core.commentString, git 2.45+) as git reads it; None when unset."""
+    code, out, _ = _git(["config", "--get-regexp", r"^core\.comment(char|string)$"], cwd)
+    values = [line.split(" ", 1)[1] for line in out.splitlines() if " " in line]
+    return values[-1] if code == 0 and values else None
+
+
 def listed_files(root: Path) -> list[str] | None:
     """Files git tracks or would track under ``root``, relative to it; None outside git."""
     code, out, _ = _git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], root)
