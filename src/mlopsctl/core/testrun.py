@@ -216,12 +216,14 @@ def run(config: Config, options: Options, on_suite: Callable[[str], None] | None
     fork = bool(config.section("tests")["fork"])
     # mkdtemp, not TemporaryDirectory: a forked suite must not inherit a cleanup of this folder
     tmp = Path(tempfile.mkdtemp(prefix="mlopsctl-test-"))
+    meanwhile = options.meanwhile  # once, while the first suite runs
     try:
         for suite in suites:
             if on_suite is not None:
                 on_suite(suite)
-            res = _run_suite(root, suite, pattern, python, env, extra, options, tmp, fork)
-            options.meanwhile = None  # once is enough
+            res = _run_suite(root, suite, pattern, python, env, extra, options, tmp, fork,
+                             meanwhile)  # fmt: skip
+            meanwhile = None
             result.suites.append(res)
             if options.fail_fast and res.status in ("failed", "error"):
                 break
@@ -239,6 +241,7 @@ def run(config: Config, options: Options, on_suite: Callable[[str], None] | None
 def _run_suite(
     root: Path, suite: str, pattern: re.Pattern[str] | None, python: str, env: dict[str, str],
     extra: list[str], options: Options, tmp: Path, fork: bool,
+    meanwhile: Callable[[], None] | None,
 ) -> SuiteResult:  # fmt: skip
     import xml.etree.ElementTree as ET
 
@@ -260,7 +263,7 @@ def _run_suite(
         done = pytestproc.run(
             python, [*targets, *junit, *extra, *options.pytest_args], root, env,
             capture=not options.stream, scratch=scratch if forked else None,
-            meanwhile=options.meanwhile,
+            meanwhile=meanwhile,
         )  # fmt: skip
         res.seconds += time.perf_counter() - start
         code, output = done.returncode, done.output
