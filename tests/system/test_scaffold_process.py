@@ -1,0 +1,58 @@
+"""init and new-stage as real processes: the argparse front end that users and scripts hit.
+
+tests/cli drives the same commands through Typer's CliRunner; here every bad input of the
+contract goes through ``mlopsctl.main`` as a process, for its exit code and an unchanged tree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_scaffold_cli import BAD_FEATURES, BAD_STAGE_IDS
+from tests.conftest import snapshot
+from tests.system.conftest import mlopsctl
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[s, "feature"] for s in BAD_STAGE_IDS] + [["6.1", f] for f in BAD_FEATURES],
+)
+def test_bad_input_exits_2_with_one_sentence_and_changes_nothing(
+    project: Path, args: list[str]
+) -> None:
+    before = snapshot(project)
+    out = mlopsctl(project, "new-stage", *args)
+    assert out.returncode == 2, out
+    assert out.stderr.startswith("mlopsctl: error: ") and len(out.stderr.splitlines()) == 1
+    assert snapshot(project) == before
+    assert not (project / "pwned").exists()
+
+
+def test_conflict_exits_3_twice_changes_nothing_and_json(project: Path) -> None:
+    first = mlopsctl(project, "new-stage", "6.1", "monitoring-api", "--json")
+    assert first.returncode == 0, first.stderr
+    assert {a["action"] for a in json.loads(first.stdout)["actions"]} == {"create"}
+    before = snapshot(project)
+    again = mlopsctl(project, "new-stage", "6.1", "monitoring-api")
+    assert again.returncode == 0 and "done: 7 identical, 2 keep" in again.stdout
+    assert snapshot(project) == before
+    mine = project / "tests/unit/test_6_1_monitoring_api.py"
+    mine.write_text("# mine\n")
+    clash = mlopsctl(project, "new-stage", "6.1", "monitoring-api")
+    assert clash.returncode == 3 and "conflict" in clash.stdout
+    assert mine.read_text() == "# mine\n"
+    forced = mlopsctl(project, "new-stage", "6.1", "monitoring-api", "--force")
+    assert forced.returncode == 0 and mine.read_text() != "# mine\n"
+
+
+def test_usage_errors_read_as_typers(project: Path, tmp_path: Path) -> None:
+    out = mlopsctl(project, "new-stage", "6.1", "--no-such-flag")
+    assert out.returncode == 2
+    assert "No such option: --no-such-flag" in out.stderr
+    assert "Try 'mlopsctl new-stage -h' for help." in out.stderr
+    out = mlopsctl(tmp_path, "init", "p", "--no-git", "--nam", "x")  # no abbreviations
+    assert out.returncode == 2 and "No such option: --nam" in out.stderr
+    assert not (tmp_path / "p").exists()
