@@ -47,9 +47,10 @@ def test_a_project_can_change_the_stage_table() -> None:
     assert cfg.stages[1].title == "Ingest"
 
 
-def test_yaml_syntax_error_names_the_line() -> None:
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "mlops.yaml").write_text("version: 1\nproject: name: x\n")
     with pytest.raises(BadInput, match=r"mlops.yaml is not valid YAML at line 2"):
-        config.parse("version: 1\nproject: name: x\n")
+        config.load(tmp_path)
 
 
 def test_found_by_walking_up(tmp_path: Path) -> None:

@@ -134,14 +134,6 @@ def _load_cached(root: Path) -> dict[str, Any]:
     return validate({} if raw is None else raw, CONFIG_NAME)
 
 
-def parse(text: str, filename: str = CONFIG_NAME) -> dict[str, Any]:
-    """Parse and validate the YAML text of a config; errors name the file and the key."""
-    from mlopsctl.core.yamlcache import safe_load
-
-    raw = safe_load(text, filename)
-    return validate({} if raw is None else raw, filename)
-
-
 # --- validation -------------------------------------------------------------------------
 
 Check = Callable[[Any, str, str], Any]

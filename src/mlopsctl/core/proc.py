@@ -43,7 +43,16 @@ def run(
             raise
         try:
             out, err = child.communicate(input, timeout=timeout)
-        except BaseException:  # a timeout or Ctrl-C: as subprocess.run, stop it
+        except KeyboardInterrupt:
+            # the child got the same Ctrl-C: let it finish its own report (pytest prints one);
+            # a second Ctrl-C stops it
+            try:
+                child.wait()
+            except KeyboardInterrupt:
+                child.kill()
+                child.wait()
+            raise
+        except BaseException:  # a timeout: as subprocess.run, stop it
             child.kill()
             child.wait()
             raise

@@ -21,7 +21,6 @@ import contextlib
 import gc
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlopsctl.errors import Missing
+from mlopsctl.core import proc
 
 # A test's worst outcome is the one counted.
 _RANK = {"failed": 3, "errors": 2, "skipped": 1, "passed": 0}
@@ -96,22 +95,8 @@ def _run_fresh(
     capture: bool,
     meanwhile: Callable[[], None] | None,
 ) -> Finished:
-    pipe = subprocess.PIPE if capture else None
-    try:
-        child = subprocess.Popen(
-            cmd, cwd=cwd, env=dict(env), stdout=pipe, stderr=pipe, text=True
-        )  # fmt: skip
-    except FileNotFoundError:
-        raise Missing(f"`{cmd[0]}` was not found; fix mlops.yaml tests.python.") from None
-    with child:
-        if meanwhile is not None:
-            meanwhile()
-        try:
-            out, err = child.communicate()
-        except KeyboardInterrupt:
-            child.wait()  # it got the same Ctrl-C; let it finish its report
-            raise
-    return Finished(_shell_code(child.returncode), (err or "") + (out or ""), None)
+    done = proc.run(cmd, cwd=cwd, env=env, check=False, capture=capture, meanwhile=meanwhile)
+    return Finished(_shell_code(done.returncode), (done.stderr or "") + (done.stdout or ""), None)
 
 
 def _run_forked(
