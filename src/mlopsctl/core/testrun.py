@@ -256,9 +256,10 @@ def _run_suite(
         xml = scratch / "junit.xml"
         # A forked suite counts its outcomes in process; JUnit only when a report is wanted.
         forked = fork and pytestproc.can_fork(python, env)
-        junit = [f"--junit-xml={xml}", "-o", f"junit_suite_name={suite}"]
-        if forked and options.junit_xml is None:
-            junit = []
+        junit = (
+            [] if forked and options.junit_xml is None
+            else [f"--junit-xml={xml}", "-o", f"junit_suite_name={suite}"]
+        )  # fmt: skip
         start = time.perf_counter()
         done = pytestproc.run(
             python, [*targets, *junit, *extra, *options.pytest_args], root, env,
