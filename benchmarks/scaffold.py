@@ -4,7 +4,7 @@ The cookiecutter templates are made from mlopsctl's own packaged templates (the 
 the same contents, variables spelled `cookiecutter.NAME`), so both tools render identical
 output. Every sample runs in a fresh folder; samples alternate between the tools.
 
-Usage: python benchmarks/scaffold.py [--rounds N]   (needs: pip install cookiecutter)
+Usage: python benchmarks/create.py [--rounds N]   (needs: pip install cookiecutter)
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import ENV, MLOPSCTL, report, sample_alternately, time_command
 
-from mlopsctl.core import scaffold, templates
 from mlopsctl.core.config import Config, default_data
 from mlopsctl.core.proc import find_tool
+from mlopsctl.core.scaffold import create, templates
 
 COOKIECUTTER = find_tool("cookiecutter")
 VAR = re.compile(r"\{\{\s*([a-z_]+)")
@@ -61,7 +61,7 @@ def cookiecutter_stage(dest: Path) -> Path:
 def cookiecutter_project(dest: Path) -> Path:
     """The packaged project template, pre-expanded (its loops) and re-parameterised."""
     project = dest / "expanded"
-    sc = scaffold.plan_init(project, name="COOKIE_NAME", package="cookie_pkg")
+    sc = create.plan_init(project, name="COOKIE_NAME", package="cookie_pkg")
     root = dest / "cc-project"
     body = root / "{{cookiecutter.project}}"
     verbatim = []

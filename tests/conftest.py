@@ -57,7 +57,7 @@ def snapshot(root: Path) -> dict[str, str]:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
     """Invoke the Typer app in-process in a folder: ``cli(cwd, "new-stage", "6.1")``."""
-    from mlopsctl.cli.app import build_app
+    from mlopsctl.cli.typer_app import build_app
 
     runner = CliRunner()
     app = build_app()
@@ -72,10 +72,10 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
     """A freshly initialised project (with git) in a tmp folder."""
-    from mlopsctl.core import scaffold
+    from mlopsctl.core.scaffold import create
 
     root = tmp_path / "demo"
-    sc = scaffold.plan_init(root, name="demo")
+    sc = create.plan_init(root, name="demo")
     sc.apply()
-    scaffold.init_git(root)
+    create.init_git(root)
     yield root

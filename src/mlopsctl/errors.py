@@ -48,3 +48,11 @@ class CommandFailed(MlopsError):
         tail = output.strip().splitlines()[-1:] if output.strip() else []
         detail = f": {tail[0]}" if tail else ""
         super().__init__(f"`{' '.join(cmd)}` exited with {returncode}{detail}")
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped, so that a message stays one line."""
+    if text.isprintable():
+        return text
+    escapes = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+    return "".join(ch if ch.isprintable() else escapes.get(ch, ascii(ch)[1:-1]) for ch in text)

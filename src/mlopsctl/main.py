@@ -1,42 +1,41 @@
-"""Entry point: the fast commands take an argparse front end; the rest go through Typer."""
+"""Entry point: parse with the command table, run through the one error edge.
+
+Every command line goes through :func:`mlopsctl.cli.parse.parse`, which imports nothing, so a
+hook command loads only what its own work needs. Typer is loaded only to show help, to serve
+shell completion, or to say what is wrong with a line the parser did not accept.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 
-# Commands that run on every commit, wrap another tool, or are timed against other tools,
-# and the module (under mlopsctl.cli) whose ``main(args)`` runs them without Typer, Rich or
-# Jinja at start-up. Their Typer commands serve help and completion and call the same code.
-FAST_MODULES = {
-    "check-names": "checks",
-    "check-branch": "checks",
-    "check-commit": "checks",
-    "test": "testing",
-    "init": "scaffolding",
-    "new-stage": "scaffolding",
-}
-FAST_COMMANDS = frozenset(FAST_MODULES)
+ROOT_FLAGS = ("--debug",)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
-    if (
-        args
-        and args[0] in FAST_MODULES
-        and not {"-h", "--help"} & set(args)
-        and "_MLOPSCTL_COMPLETE" not in os.environ
-    ):
-        from importlib import import_module
+    words = args[: args.index("--")] if "--" in args else args
+    if "_MLOPSCTL_COMPLETE" not in os.environ and "-h" not in words and "--help" not in words:
+        from mlopsctl.cli import commands
 
-        from mlopsctl.cli.fastargs import NotFast
-        from mlopsctl.cli.report import guarded
+        lead = 0
+        while lead < len(args) and args[lead] in ROOT_FLAGS:
+            lead += 1
+        command, n = commands.find(args[lead:])
+        if command is not None:
+            from mlopsctl.cli.parse import Usage, parse
 
-        module = import_module(f"mlopsctl.cli.{FAST_MODULES[args[0]]}")
-        try:
-            return guarded(module.main, args)
-        except NotFast:
-            pass  # a usage error or a prompt: Typer says it as for every other command
-    from mlopsctl.cli.app import run
+            try:
+                parsed = parse(command, args[lead + n :])
+            except Usage:
+                parsed = None  # Typer says what is wrong, in the same words as for help
+            if parsed is not None:
+                if lead:
+                    os.environ["MLOPSCTL_DEBUG"] = "1"
+                from mlopsctl.cli.edge import run
 
-    return run(args)
+                return run(parsed)
+    from mlopsctl.cli.typer_app import run as run_typer
+
+    return run_typer(args)

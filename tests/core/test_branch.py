@@ -1,7 +1,7 @@
 import pytest
 
-from mlopsctl.core import branch
 from mlopsctl.core.config import Config, default_data, validate
+from mlopsctl.core.conventions import branch
 
 RULES = branch.Rules(Config(None, default_data()))
 

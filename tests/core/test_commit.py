@@ -1,7 +1,7 @@
 import pytest
 
-from mlopsctl.core import commit
 from mlopsctl.core.config import DEFAULT_COMMIT_TYPES as TYPES
+from mlopsctl.core.conventions import commit
 
 VALID = [
     "feat: add x",
@@ -85,15 +85,6 @@ def test_clean_drops_comments_and_everything_below_the_scissors() -> None:
         "# Do not modify or remove the line above.\ndiff --git a/x b/x\n"
     )
     assert commit.clean(raw) == "feat: add x\n\nBody."
-
-
-def test_parse_reports_breaking_changes_and_footers() -> None:
-    p = commit.parse("feat(api): x\n\nbody\n\nBREAKING CHANGE: gone\nRefs #1")
-    assert p is not None
-    assert (p.type, p.scope, p.breaking, p.description) == ("feat", "api", True, "x")
-    assert p.footers == [("BREAKING CHANGE", "gone"), ("Refs", "1")]
-    bang = commit.parse("feat!: x")
-    assert bang is not None and bang.breaking
 
 
 def test_the_comment_char_git_used() -> None:

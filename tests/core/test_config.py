@@ -74,7 +74,7 @@ def test_cache_follows_edits(tmp_path: Path) -> None:
     path = tmp_path / "mlops.yaml"
     path.write_text("project: {name: one, package: one}\n")
     assert config.load(tmp_path).name == "one"
-    assert yamlcache.cache_file(path.read_text()).is_file()
+    assert Path(yamlcache.cache_file(path.read_text())).is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mlops.yaml"]
     path.write_text("project: {name: second, package: second}\n")
     assert config.load(tmp_path).name == "second"
@@ -89,15 +89,17 @@ def test_the_parse_cache_is_keyed_by_content(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
         (tmp_path / name / "mlops.yaml").write_text(text)
     assert yamlcache.load(tmp_path / "a" / "mlops.yaml") == {"stages": {6: {"slug": "monitoring"}}}
-    entries = list(yamlcache.cache_folder().iterdir())
+    entries = list((Path(yamlcache.cache_root()) / "yaml").iterdir())
     assert len(entries) == 1
     assert yamlcache.load(tmp_path / "b" / "mlops.yaml") == {"stages": {6: {"slug": "monitoring"}}}
-    assert list(yamlcache.cache_folder().iterdir()) == entries  # the copy hit the same entry
+    assert (
+        list((Path(yamlcache.cache_root()) / "yaml").iterdir()) == entries
+    )  # the copy hit the same entry
 
 
 def test_documents_marshal_cannot_keep_are_parsed_every_time(tmp_path: Path) -> None:
     path = tmp_path / "dated.yaml"
     path.write_text("released: 2026-11-21\n")
     assert str(yamlcache.load(path)["released"]) == "2026-11-21"
-    assert not yamlcache.cache_file(path.read_text()).exists()
+    assert not Path(yamlcache.cache_file(path.read_text())).exists()
     assert str(yamlcache.load(path)["released"]) == "2026-11-21"

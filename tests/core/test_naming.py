@@ -1,7 +1,7 @@
 import pytest
 
-from mlopsctl.core import naming
 from mlopsctl.core.config import Config, default_data, validate
+from mlopsctl.core.conventions import naming
 
 RULES = naming.Rules(Config(None, default_data()))
 

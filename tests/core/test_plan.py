@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl.core import plan
-from mlopsctl.core.render import RenderedFile
+from mlopsctl.core.scaffold import plan
+from mlopsctl.core.scaffold.render import RenderedFile
 from mlopsctl.errors import Conflict
 
 

@@ -1,11 +1,12 @@
 from pathlib import Path
 
-from mlopsctl.core import config, record, scaffold
+from mlopsctl.core import config
+from mlopsctl.core.scaffold import create, record
 
 
 def test_record_tells_pristine_modified_and_missing(project: Path) -> None:
     cfg = config.load(project)
-    sc = scaffold.plan_new_stage(cfg, "6.1", "monitoring-api")
+    sc = create.plan_new_stage(cfg, "6.1", "monitoring-api")
     sc.apply()
     entries = record.load(project)
     unit = "tests/unit/test_6_1_monitoring_api.py"
@@ -21,7 +22,7 @@ def test_record_tells_pristine_modified_and_missing(project: Path) -> None:
 
 def test_a_second_identical_run_does_not_touch_the_record(project: Path) -> None:
     cfg = config.load(project)
-    scaffold.plan_new_stage(cfg, "6.1").apply()
-    again = scaffold.plan_new_stage(cfg, "6.1")
+    create.plan_new_stage(cfg, "6.1").apply()
+    again = create.plan_new_stage(cfg, "6.1")
     assert again.record is None
     assert again.plan.writes == []

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl.core import render, templates
+from mlopsctl.core.scaffold import render, templates
 from mlopsctl.errors import BadInput
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from mlopsctl.core.config import Config, default_data
-from mlopsctl.core.stage import normalise_feature, parse_stage, parse_substage
+from mlopsctl.core.conventions.ids import normalise_feature, parse_stage, parse_substage
 from mlopsctl.errors import BadInput
 
 STAGES = Config(None, default_data()).stages

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import pytest
 
-from mlopsctl.core import scaffold
+from mlopsctl.core.scaffold import create
 from tests.system.conftest import mlopsctl
 
 IMAGE = "mlopsctl-test-app"
@@ -68,8 +68,8 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> str:
 def deploy_project(tmp_path: Path) -> Iterator[Path]:
     name = f"t{uuid.uuid4().hex[:8]}"
     root = tmp_path / name
-    scaffold.plan_init(root, name=name).apply()
-    scaffold.init_git(root)
+    create.plan_init(root, name=name).apply()
+    create.init_git(root)
     compose_file = f"services:\n  api:\n    image: {IMAGE}:${{MLOPS_VERSION}}\n{HEALTHCHECK}"
     (root / "docker/docker-compose.staging.yml").write_text(compose_file)
     (root / "docker/docker-compose.production.yml").write_text(compose_file)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl.core import config, scaffold
+from mlopsctl.core import config
+from mlopsctl.core.scaffold import create
 from tests.conftest import git
 from tests.system.conftest import BIN, mlopsctl
 
@@ -28,7 +29,7 @@ def complete(project: Path) -> Path:
     for sub, feature, template in [("4.1", "ci-pipeline", "cicd-pipeline"),
                                    ("5.1", "serving-api", "model-serving"),
                                    ("6.1", "monitoring-api", "monitoring")]:  # fmt: skip
-        scaffold.plan_new_stage(cfg, sub, feature, template).apply()
+        create.plan_new_stage(cfg, sub, feature, template).apply()
     assert mlopsctl(project, "hooks", "install").returncode == 0
     assert mlopsctl(project, "test", "--cov").returncode == 0
     git(project, "add", "-A")

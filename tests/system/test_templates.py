@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl.core import config, scaffold
+from mlopsctl.core import config
+from mlopsctl.core.scaffold import create
 from tests.conftest import snapshot
 from tests.system.conftest import mlopsctl, run, tool
 
@@ -25,7 +26,7 @@ def full(project: Path) -> Path:
     """A project with every stage template applied."""
     cfg = config.load(project)
     for sub, feature, template in TEMPLATES:
-        scaffold.plan_new_stage(cfg, sub, feature, template).apply()
+        create.plan_new_stage(cfg, sub, feature, template).apply()
     return project
 
 

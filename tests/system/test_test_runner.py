@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl.core import config, scaffold
+from mlopsctl.core import config
+from mlopsctl.core.scaffold import create
 from tests.conftest import git
 from tests.system.conftest import BIN, mlopsctl
 
@@ -30,7 +31,7 @@ def suites(doc: dict) -> dict[str, dict]:
 def staged(project: Path) -> Path:
     cfg = config.load(project)
     for sub, feature in [("6.1", "monitoring-api"), ("6.10", "drift-report"), ("6.2", "alerts")]:
-        scaffold.plan_new_stage(cfg, sub, feature).apply()
+        create.plan_new_stage(cfg, sub, feature).apply()
     return project
 
 
@@ -235,7 +236,7 @@ def test_probe():
         "layer": os.environ.get("LAYERED"),
         "test_mode": os.environ.get("TEST_MODE"),
         "extra_path": os.environ.get("EXTRA_ON_PATH", "") in sys.path,
-        "forked": "mlopsctl.core.pytestproc" in sys.modules,
+        "forked": "mlopsctl.core.testing.pytest_process" in sys.modules,
     }
     out = os.environ["PROBE_OUT"]
     atexit.register(lambda: open(out + ".atexit", "w").close())

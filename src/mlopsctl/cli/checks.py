@@ -1,62 +1,72 @@
-"""The hook commands (check-names, check-branch, check-commit), import-light.
+"""``check-names``, ``check-branch``, ``check-commit``: what the hooks run on every commit.
 
-They run on every commit, so this module and what it imports load neither Typer, Rich,
-Jinja2, GitPython nor the Docker SDK. ``mlopsctl.main`` sends hook invocations here directly;
-the Typer commands of the same names call the same functions (for help and completion).
+They load neither Typer, Rich, Jinja2 nor the Docker SDK; the work is in
+:mod:`mlopsctl.core.conventions`, this module only prints.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from mlopsctl.cli.plain import annotate, echo, emit_json
 
-from mlopsctl.cli.fastargs import Parser
-from mlopsctl.cli.report import annotate, emit_json
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mlopsctl.cli.commands import CheckBranch, CheckCommit, CheckNames
+    from mlopsctl.core.conventions.commit import Finding
 
-FORMATS = ("text", "json", "github")
+
+def _fmt(json_: bool, fmt: str) -> str:
+    return "json" if json_ else fmt
 
 
-def check_names(paths: list[str], fmt: str = "text") -> int:
-    from mlopsctl.core import config, naming
+def check_names(o: CheckNames) -> int:
+    import os
 
-    report = naming.check_tree(config.load(), paths, Path.cwd())
+    from mlopsctl.core import config
+    from mlopsctl.core.conventions import naming
+
+    fmt = _fmt(o.json, o.format)
+    report = naming.check_tree(config.load(), o.paths, os.getcwd())
     if fmt == "json":
         emit_json(report.as_dict())
     else:
         for v in report.violations:
             if fmt == "github":
-                print(annotate("error", f"expected {v.expected}", v.path, f"check-names: {v.rule}"))
+                echo(annotate("error", f"expected {v.expected}", v.path, f"check-names: {v.rule}"))
             else:
-                print(f"{v.path}: {v.rule}: expected {v.expected}")
+                echo(f"{v.path}: {v.rule}: expected {v.expected}")
         if fmt == "text" and report.violations:
             n = len(report.violations)
-            print(
+            echo(
                 f"{n} file name{'s' if n > 1 else ''} break the naming rules "
                 f"(checked {report.checked}).",
-                file=sys.stderr,
+                err=True,
             )
     return 1 if report.violations else 0
 
 
-def check_branch(name: str | None, strict: bool = False, fmt: str = "text") -> int:
+def check_branch(o: CheckBranch) -> int:
     import os
 
-    from mlopsctl.core import branch, config
+    from mlopsctl.core import config
+    from mlopsctl.core.conventions import branch
+    from mlopsctl.core.git import repo
 
-    source = branch.resolve(name, os.environ, branch.git_head)
+    fmt = _fmt(o.json, o.format)
+    source = branch.resolve(o.branch, os.environ, repo.head_branch)
     if source.name is None:
-        doc = {"ok": not strict, "skipped": source.skipped, "source": source.label}
+        doc = {"ok": not o.strict, "skipped": source.skipped, "source": source.label}
         if fmt == "json":
             emit_json(doc)
-        elif fmt == "github" and strict:
-            print(annotate("error", f"{source.skipped} (--strict)", title="check-branch"))
+        elif fmt == "github" and o.strict:
+            echo(annotate("error", f"{source.skipped} (--strict)", title="check-branch"))
         else:
-            print(
+            echo(
                 f"check-branch: skipped: {source.skipped}"
-                + (" (--strict: failing)" if strict else "")
+                + (" (--strict: failing)" if o.strict else "")
             )
-        return 1 if strict else 0
+        return 1 if o.strict else 0
     verdict = branch.Rules(config.load()).check(source.name)
+    shown = branch.printable(verdict.name)
     if fmt == "json":
         emit_json(
             {
@@ -69,24 +79,37 @@ def check_branch(name: str | None, strict: bool = False, fmt: str = "text") -> i
             }
         )
     elif verdict.ok:
-        print(f"{verdict.name}: ok ({verdict.kind} branch, from {source.label})")
+        echo(f"{shown}: ok ({verdict.kind} branch, from {source.label})")
     else:
         hint = f"; did you mean {verdict.suggestion}?" if verdict.suggestion else ""
         text = (
-            f"branch '{verdict.name}' (from {source.label}) breaks the branch rules: "
+            f"branch '{shown}' (from {source.label}) breaks the branch rules: "
             f"{verdict.reason}{hint}"
         )
-        print(annotate("error", text, title="check-branch") if fmt == "github" else text)
+        echo(annotate("error", text, title="check-branch") if fmt == "github" else text)
     return 0 if verdict.ok else 1
 
 
-def check_commit(
-    msg_file: str | None, message: str | None, spec: str | None, fmt: str = "text"
-) -> int:
-    from mlopsctl.core import commit, config
+def _failure(sha: str | None, subject: str, finding: Finding) -> dict[str, object]:
+    return {
+        "commit": sha,
+        "subject": subject,
+        "error": finding.error,
+        "suggestion": finding.suggestion,
+    }
+
+
+def _hint(finding: Finding) -> str:
+    return f"; did you mean `{finding.suggestion.splitlines()[0]}`?" if finding.suggestion else ""
+
+
+def check_commit(o: CheckCommit) -> int:
+    from mlopsctl.core import config
+    from mlopsctl.core.conventions import commit
     from mlopsctl.errors import BadInput
 
-    given = [x for x in (msg_file, message, spec) if x is not None]
+    fmt = _fmt(o.json, o.format)
+    given = [x for x in (o.msg_file, o.message, o.range) if x is not None]
     if len(given) != 1:
         raise BadInput(
             "check-commit takes one of: a message file (the commit-msg hook's argument), "
@@ -94,24 +117,15 @@ def check_commit(
         )
     section = config.load().section("commits")
     types, scope_pattern = list(section["types"]), section["scope_pattern"]
-    if spec is not None:
-        return _check_range(spec, types, scope_pattern, fmt)
-    if msg_file is not None:
-        try:
-            with open(msg_file, encoding="utf-8", errors="replace") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise BadInput(f"Cannot read the message file {msg_file} ({exc.strerror}).") from None
+    if o.range is not None:
+        return _check_range(o.range, types, scope_pattern, fmt)
+    if o.msg_file is not None:
+        text = commit.read_message_file(o.msg_file)
+        cleaned = commit.clean_hook_message(text)
     else:
-        text = message or ""
-    if msg_file is not None:  # a hook's file: comments in git's comment character
-        from mlopsctl.core import gitio
-
-        cleaned = commit.clean(text, commit.comment_char_of(text, gitio.comment_setting()))
-    else:
-        cleaned = commit.clean(text)
+        cleaned = commit.clean(o.message or "")
     finding = commit.check(cleaned, types, scope_pattern)
-    subject = cleaned.split("\n", 1)[0]
+    subject = commit.printable(cleaned.split("\n", 1)[0])
     if fmt == "json":
         emit_json(
             {
@@ -122,42 +136,23 @@ def check_commit(
         )
     elif finding is None:
         if fmt == "text":
-            print(f"commit message: ok ({subject})")
+            echo(f"commit message: ok ({subject})")
     else:
-        hint = (
-            f"; did you mean `{finding.suggestion.splitlines()[0]}`?" if finding.suggestion else ""
-        )
-        text = f"commit message '{subject}': {finding.error}{hint}"
-        print(annotate("error", text, title="check-commit") if fmt == "github" else text)
+        text = f"commit message '{subject}': {finding.error}{_hint(finding)}"
+        echo(annotate("error", text, title="check-commit") if fmt == "github" else text)
     return 0 if finding is None else 1
-
-
-def _failure(sha: str | None, subject: str, finding: object) -> dict[str, object]:
-    return {
-        "commit": sha,
-        "subject": subject,
-        "error": getattr(finding, "error", None),
-        "suggestion": getattr(finding, "suggestion", None),
-    }
 
 
 def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: str) -> int:
     import os
-    import re
 
-    from mlopsctl.core import commit, gitio
+    from mlopsctl.core.conventions import commit
+    from mlopsctl.core.git import repo
 
-    commits = gitio.commits_in_range(spec)
-    failures, skipped = [], []
-    synthetic = re.compile(r"^Merge [0-9a-f]{40} into [0-9a-f]{40}$")
-    for c in commits:
-        subject = c.message.split("\n", 1)[0]
-        if len(c.parents) > 1 and synthetic.match(subject) and os.environ.get("GITHUB_ACTIONS"):
-            skipped.append(c.sha)
-            continue
-        finding = commit.check(commit.clean(c.message), types, scope_pattern)
-        if finding is not None:
-            failures.append(_failure(c.sha, subject, finding))
+    commits = repo.commits_in_range(spec)
+    on_github = bool(os.environ.get("GITHUB_ACTIONS"))
+    found, skipped = commit.check_commits(commits, types, scope_pattern, on_github)
+    failures = [_failure(c.sha, commit.printable(c.message.split("\n", 1)[0]), f) for c, f in found]
     checked = len(commits) - len(skipped)
     if fmt == "json":
         emit_json(
@@ -169,45 +164,16 @@ def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: st
                 "failures": failures,
             }
         )
-    else:
-        for f in failures:
-            sug = f["suggestion"]
-            hint = f"; did you mean `{str(sug).splitlines()[0]}`?" if sug else ""
-            text = f"{str(f['commit'])[:10]} '{f['subject']}': {f['error']}{hint}"
-            print(annotate("error", text, title="check-commit") if fmt == "github" else text)
-        if fmt == "text":
-            note = f" ({len(skipped)} synthetic merge skipped)" if skipped else ""
-            if failures:
-                bad = len(failures)
-                print(f"{bad} of {checked} commits in {spec} break Conventional Commits{note}.")
-            else:
-                print(f"{checked} commits in {spec} follow Conventional Commits{note}.")
+        return 1 if failures else 0
+    for (c, finding), f in zip(found, failures, strict=True):
+        text = f"{c.sha[:10]} '{f['subject']}': {finding.error}{_hint(finding)}"
+        echo(annotate("error", text, title="check-commit") if fmt == "github" else text)
+    if fmt == "text":
+        note = f" ({len(skipped)} synthetic merge skipped)" if skipped else ""
+        if failures:
+            echo(
+                f"{len(failures)} of {checked} commits in {spec} break Conventional Commits{note}."
+            )
+        else:
+            echo(f"{checked} commits in {spec} follow Conventional Commits{note}.")
     return 1 if failures else 0
-
-
-def parser(command: str) -> Parser:
-    p = Parser(command)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--format", choices=FORMATS, default="text")
-    if command == "check-names":
-        p.add_argument("paths", nargs="*")
-    elif command == "check-branch":
-        p.add_argument("name", nargs="?")
-        p.add_argument("--strict", action="store_true")
-    else:
-        p.add_argument("msg_file", nargs="?")
-        p.add_argument("--message", "-m")
-        p.add_argument("--range", dest="spec")
-    return p
-
-
-def main(args: list[str]) -> int:
-    """Run one hook command from raw arguments (no Typer)."""
-    command = args[0]
-    ns = parser(command).parse_args(args[1:])
-    fmt = "json" if ns.json else ns.format
-    if command == "check-names":
-        return check_names(ns.paths, fmt)
-    if command == "check-branch":
-        return check_branch(ns.name, ns.strict, fmt)
-    return check_commit(ns.msg_file, ns.message, ns.spec, fmt)

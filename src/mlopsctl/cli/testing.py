@@ -1,47 +1,41 @@
-"""``mlopsctl test``: import-light like the hook commands, so its overhead over pytest is small.
-
-Rich is imported while the first suite's tests run (see ``Options.meanwhile``), so the summary
-table costs no start-up time.
-"""
+"""``mlopsctl test``: import-light like the hook commands, so its overhead over pytest is small."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlopsctl.cli.fastargs import Parser
-from mlopsctl.cli.report import emit_json
+from mlopsctl.cli.plain import emit_json
 
-
-def _prefetch() -> None:
-    """Import what the summary table needs (called while the first pytest process runs)."""
-    import rich.console
-    import rich.table  # noqa: F401
+if TYPE_CHECKING:
+    from mlopsctl.cli.commands import Test
 
 
-def run_tests(
-    suites: list[str], stage: str | None = None, cov: bool = False,
-    cov_fail_under: float | None = None, junit_xml: str | None = None, workers: str | None = None,
-    env_name: str | None = None, fail_fast: bool = False, pytest_args: list[str] | None = None,
-    json_: bool = False,
-) -> int:  # fmt: skip
-    from mlopsctl.core import config, testrun
+def run(o: Test) -> int:
+    from mlopsctl.core import config
+    from mlopsctl.core.testing import runner
 
     cfg = config.load_project()
-    options = testrun.Options(
-        suites=suites, stage=stage, cov=cov or cov_fail_under is not None,
-        cov_fail_under=cov_fail_under, junit_xml=Path(junit_xml).absolute() if junit_xml else None,
-        workers=workers, env_name=env_name or "testing", env_required=env_name is not None,
-        fail_fast=fail_fast, pytest_args=list(pytest_args or []), stream=not json_,
-        meanwhile=None if json_ else _prefetch,
+    options = runner.Options(
+        suites=o.suites, stage=o.stage, cov=o.cov or o.cov_fail_under is not None,
+        cov_fail_under=o.cov_fail_under,
+        junit_xml=Path(o.junit_xml).absolute() if o.junit_xml else None,
+        workers=o.workers, env_name=o.env_name or "testing", env_required=o.env_name is not None,
+        fail_fast=o.fail_fast, pytest_args=list(o.pytest_args), stream=not o.json,
     )  # fmt: skip
 
     def announce(suite: str) -> None:
-        if not json_:
+        if not o.json:
             print(f"── {suite} ──", flush=True)
 
-    result = testrun.run(cfg, options, on_suite=announce)
-    if json_:
+    def prepare(suite: str) -> None:
+        if not o.json and "rich.table" not in sys.modules:
+            import rich.console
+            import rich.table  # noqa: F401  (the summary table loads while the tests run)
+
+    result = runner.run(cfg, options, on_suite=announce, on_running=prepare)
+    if o.json:
         emit_json(result.as_dict())
     else:
         _render(result)
@@ -51,7 +45,7 @@ def run_tests(
 def _render(result: Any) -> None:
     from rich.table import Table
 
-    from mlopsctl.cli.output import console
+    from mlopsctl.cli.tables import console
 
     out = console()
     out.print(f"python: {result.python} ({result.python_source})")
@@ -77,31 +71,3 @@ def _render(result: Any) -> None:
         out.print(f"note: {note}")
     if result.junit_xml:
         out.print(f"junit: {result.junit_xml}")
-
-
-def parser() -> Parser:
-    p = Parser("test")
-    p.add_argument("suites", nargs="*")
-    p.add_argument("--stage")
-    p.add_argument("--cov", action="store_true")
-    p.add_argument("--cov-fail-under", type=float)
-    p.add_argument("--junit-xml")
-    p.add_argument("-n", dest="workers")
-    p.add_argument("--env", dest="env_name")
-    p.add_argument("--fail-fast", action="store_true")
-    p.add_argument("--json", action="store_true")
-    return p
-
-
-def main(args: list[str]) -> int:
-    """``mlopsctl test ...`` from raw arguments (no Typer)."""
-    args = args[1:]
-    pytest_args: list[str] = []
-    if "--" in args:
-        cut = args.index("--")
-        args, pytest_args = args[:cut], args[cut + 1 :]
-    ns = parser().parse_args(args)
-    return run_tests(
-        ns.suites, ns.stage, ns.cov, ns.cov_fail_under, ns.junit_xml, ns.workers,
-        ns.env_name, ns.fail_fast, pytest_args, ns.json,
-    )  # fmt: skip

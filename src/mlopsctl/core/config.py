@@ -7,13 +7,18 @@ not import PyYAML; validation runs on every load.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from mlopsctl.errors import BadInput, Missing
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+    from typing import Any
+
+    Check = Callable[[Any, str, str], Any]
 
 CONFIG_NAME = "mlops.yaml"
 
@@ -40,11 +45,24 @@ KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-@dataclass(frozen=True)
 class Stage:
-    number: int
-    slug: str
-    title: str
+    """One stage of the standard: its number, slug and title."""
+
+    __slots__ = ("number", "slug", "title")
+
+    def __init__(self, number: int, slug: str, title: str) -> None:
+        self.number, self.slug, self.title = number, slug, title
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Stage) and (self.number, self.slug, self.title) == (
+            other.number, other.slug, other.title,
+        )  # fmt: skip
+
+    def __hash__(self) -> int:
+        return hash((self.number, self.slug, self.title))
+
+    def __repr__(self) -> str:
+        return f"Stage({self.number!r}, {self.slug!r}, {self.title!r})"
 
     @property
     def docs_dir(self) -> str:
@@ -55,12 +73,22 @@ class Stage:
         return self.slug.replace("-", "_")
 
 
-@dataclass(frozen=True)
 class Config:
     """The validated project config. ``root`` is None outside a project."""
 
-    root: Path | None
-    data: Mapping[str, Any]
+    __slots__ = ("data", "root_dir")
+
+    def __init__(self, root: Path | str | None, data: Mapping[str, Any]) -> None:
+        self.root_dir = None if root is None else os.fspath(root)
+        self.data = data
+
+    @property
+    def root(self) -> Path | None:
+        if self.root_dir is None:
+            return None
+        from pathlib import Path
+
+        return Path(self.root_dir)
 
     @property
     def name(self) -> str:
@@ -81,12 +109,14 @@ class Config:
         return value
 
     def require_root(self) -> Path:
-        if self.root is None:
+        if self.root_dir is None:
             raise Missing(
                 f"No {CONFIG_NAME} found in this folder or any parent; "
                 "run `mlopsctl init` to create a project."
             )
-        return self.root
+        from pathlib import Path
+
+        return Path(self.root_dir)
 
 
 def default_data(name: str = "project", package: str = "project") -> dict[str, Any]:
@@ -103,40 +133,50 @@ def default_data(name: str = "project", package: str = "project") -> dict[str, A
     }
 
 
-def find_root(start: Path | None = None) -> Path | None:
+def find_root_dir(start: Path | str | None = None) -> str | None:
     """The nearest folder upwards from ``start`` that holds ``mlops.yaml``."""
-    here = (start or Path.cwd()).absolute()
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
-    return None
+    here = os.path.abspath(os.fspath(start) if start is not None else os.getcwd())
+    while True:
+        if os.path.isfile(os.path.join(here, CONFIG_NAME)):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
-def load(start: Path | None = None) -> Config:
+def find_root(start: Path | str | None = None) -> Path | None:
+    found = find_root_dir(start)
+    if found is None:
+        return None
+    from pathlib import Path
+
+    return Path(found)
+
+
+def load(start: Path | str | None = None) -> Config:
     """Load the config of the project around ``start``; the defaults outside a project."""
-    root = find_root(start)
+    root = find_root_dir(start)
     if root is None:
         return Config(None, default_data())
     return Config(root, _load_cached(root))
 
 
-def load_project(start: Path | None = None) -> Config:
+def load_project(start: Path | str | None = None) -> Config:
     """Like :func:`load`, but a missing project is an error (exit 4)."""
     config = load(start)
     config.require_root()
     return config
 
 
-def _load_cached(root: Path) -> dict[str, Any]:
+def _load_cached(root: str) -> dict[str, Any]:
     from mlopsctl.core import yamlcache
 
-    raw = yamlcache.load(root / CONFIG_NAME)
+    raw = yamlcache.load(os.path.join(root, CONFIG_NAME))
     return validate({} if raw is None else raw, CONFIG_NAME)
 
 
 # --- validation -------------------------------------------------------------------------
-
-Check = Callable[[Any, str, str], Any]
 
 
 def _fail(filename: str, key: str, allowed: str) -> BadInput:
@@ -178,10 +218,11 @@ def _bool(value: Any, key: str, fn: str) -> Any:
 
 def _regex(value: Any, key: str, fn: str) -> Any:
     _str()(value, key, fn)
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise _fail(fn, key, f"must be a valid regular expression ({exc})") from exc
+    from mlopsctl.core.conventions.patterns import compiles
+
+    problem = compiles(value)
+    if problem is not None:
+        raise _fail(fn, key, f"must be a valid regular expression ({problem})")
     return value
 
 

@@ -5,10 +5,65 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mlopsctl.errors import CommandFailed, Missing
+
+
+class Running:
+    """A started command; :meth:`finish` waits for it (see :func:`start`)."""
+
+    def __init__(self, cmd: list[str], child: subprocess.Popen[str], input: str | None) -> None:
+        self.cmd = cmd
+        self.child = child
+        self.input = input
+
+    def finish(
+        self, check: bool = True, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Wait for the command; with ``check``, a non-zero exit is :class:`CommandFailed`."""
+        child = self.child
+        with child:
+            try:
+                out, err = child.communicate(self.input, timeout=timeout)
+            except KeyboardInterrupt:
+                # the child got the same Ctrl-C: let it finish its own report (pytest prints
+                # one); a second Ctrl-C stops it
+                try:
+                    child.wait()
+                except KeyboardInterrupt:
+                    child.kill()
+                    child.wait()
+                raise
+            except BaseException:  # a timeout: as subprocess.run, stop it
+                child.kill()
+                child.wait()
+                raise
+        done = subprocess.CompletedProcess(self.cmd, child.returncode, out, err)
+        if check and done.returncode != 0:
+            raise CommandFailed(self.cmd, done.returncode, (err or "") + (out or ""))
+        return done
+
+
+def start(
+    cmd: Sequence[str],
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    capture: bool = True,
+    input: str | None = None,
+) -> Running:
+    """Start ``cmd`` (an argument list, never a shell string); a missing program is
+    :class:`Missing`. The caller may work while it runs, then calls ``finish``."""
+    pipe = subprocess.PIPE if capture else None
+    try:
+        child = subprocess.Popen(
+            list(cmd), cwd=cwd, env=dict(env) if env is not None else None, text=True,
+            stdin=subprocess.PIPE if input is not None else None, stdout=pipe, stderr=pipe,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise Missing(f"`{cmd[0]}` was not found on PATH; install it and try again.") from None
+    return Running(list(cmd), child, input)
 
 
 def run(
@@ -19,47 +74,10 @@ def run(
     capture: bool = True,
     input: str | None = None,
     timeout: float | None = None,
-    meanwhile: Callable[[], object] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd``; a missing program is :class:`Missing`, a failure :class:`CommandFailed`.
-
-    ``meanwhile`` runs in this process while the command runs (an error of it is raised
-    once the command has ended).
-    """
-    pipe = subprocess.PIPE if capture else None
-    try:
-        child = subprocess.Popen(
-            list(cmd), cwd=cwd, env=dict(env) if env is not None else None, text=True,
-            stdin=subprocess.PIPE if input is not None else None, stdout=pipe, stderr=pipe,
-        )  # fmt: skip
-    except FileNotFoundError:
-        raise Missing(f"`{cmd[0]}` was not found on PATH; install it and try again.") from None
-    with child:
-        try:
-            if meanwhile is not None:
-                meanwhile()
-        except Exception:
-            child.communicate(input, timeout=timeout)  # let it end as it would have
-            raise
-        try:
-            out, err = child.communicate(input, timeout=timeout)
-        except KeyboardInterrupt:
-            # the child got the same Ctrl-C: let it finish its own report (pytest prints one);
-            # a second Ctrl-C stops it
-            try:
-                child.wait()
-            except KeyboardInterrupt:
-                child.kill()
-                child.wait()
-            raise
-        except BaseException:  # a timeout: as subprocess.run, stop it
-            child.kill()
-            child.wait()
-            raise
-    done = subprocess.CompletedProcess(list(cmd), child.returncode, out, err)
-    if check and done.returncode != 0:
-        raise CommandFailed(list(cmd), done.returncode, (err or "") + (out or ""))
-    return done
+    """Run ``cmd`` to its end; a missing program is :class:`Missing`, a failure (with
+    ``check``) :class:`CommandFailed`."""
+    return start(cmd, cwd, env, capture, input).finish(check, timeout)
 
 
 def find_tool(name: str) -> str | None:

@@ -15,43 +15,66 @@ import marshal
 import os
 import sys
 import zlib
-from pathlib import Path
-from typing import Any
 
 from mlopsctl import __version__
+from mlopsctl.errors import BadInput, one_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 _STAMP = (__version__, sys.version_info[:2])
 
 
-def cache_folder() -> Path:
+def cache_root() -> str:
+    """mlopsctl's folder in the user's cache (``$XDG_CACHE_HOME``, else ``~/.cache``)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mlopsctl" / "yaml"
+    return os.path.join(base, "mlopsctl")
 
 
-def cache_file(text: str) -> Path:
+def cache_file(text: str) -> str:
     raw = text.encode("utf-8")
-    return cache_folder() / f"{zlib.crc32(raw):08x}-{len(raw)}.marshal"
+    return os.path.join(cache_root(), "yaml", f"{zlib.crc32(raw):08x}-{len(raw)}.marshal")
 
 
-def load(path: Path) -> Any:
+def read_text(path: Path | str) -> str:
+    """A project file's text; unreadable or not UTF-8 is bad input naming the file."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise BadInput(f"Cannot read {one_line(os.fspath(path))} ({exc.strerror}).") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            f"{one_line(os.fspath(path))} is not UTF-8 text (byte {exc.start}); save it as UTF-8."
+        ) from None
+
+
+def load(path: Path | str) -> Any:
     """``yaml.safe_load`` of the file at ``path``, from the cache when its text is known."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     cache = cache_file(text)
     try:
-        stamp, cached_text, data = marshal.loads(cache.read_bytes())
+        with open(cache, "rb") as fh:
+            stamp, cached_text, data = marshal.loads(fh.read())
         if stamp == _STAMP and cached_text == text:
             return data
     except (OSError, ValueError, EOFError, TypeError):
         pass
-    data = safe_load(text, str(path))
+    data = safe_load(text, os.fspath(path))
     try:
         blob = marshal.dumps((_STAMP, text, data))
     except ValueError:
         return data  # dates or other types marshal cannot keep: parse every time
     try:
-        from mlopsctl.core.fsutil import atomic_write
+        from pathlib import Path
 
-        atomic_write(cache, blob)
+        from mlopsctl.core.fs import atomic_write
+
+        atomic_write(Path(cache), blob)
     except OSError:
         pass  # a read-only home still works, only slower
     return data
@@ -60,8 +83,6 @@ def load(path: Path) -> Any:
 def safe_load(text: str, filename: str) -> Any:
     """PyYAML's safe_load, with a syntax error as one sentence naming the file and line."""
     import yaml
-
-    from mlopsctl.errors import BadInput
 
     try:
         return yaml.safe_load(text)

@@ -1,0 +1,159 @@
+"""``init``, ``new-stage``, ``stages`` and ``templates list``.
+
+Scaffolding is what users time against cookiecutter or copier, so these handlers load Rich
+only to print the plan, and Typer only for ``init``'s interactive name prompt.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.cli.plain import emit_json
+
+if TYPE_CHECKING:
+    from mlopsctl.cli.commands import Init, NewStage, Stages, TemplatesList
+    from mlopsctl.core.scaffold.create import Scaffold
+
+
+def _finish(
+    sc: Scaffold, command: str, dry_run: bool, json_: bool, title: str,
+    after: Callable[[], str] | None = None,
+) -> int:  # fmt: skip
+    """Show the plan, stop on conflicts or dry-run, else apply it (then run ``after``)."""
+    from mlopsctl.core.scaffold.plan import ensure_no_conflicts
+
+    written: list[str] = []
+    if not sc.plan.conflicts and not dry_run:
+        written = sc.apply()
+        if after is not None:
+            sc.notes.append(after())
+    if json_:
+        emit_json({**sc.as_dict(), "dry_run": dry_run, "written": written})
+    else:
+        from mlopsctl.cli import tables
+
+        out = tables.console()
+        out.print(tables.plan_table(sc.plan, title))
+        verb = "stopped:" if sc.plan.conflicts else ("would" if dry_run else "done:")
+        out.print(f"{verb} {tables.counts_line(sc.plan.counts())}")
+        for note in sc.notes:
+            out.print(note)
+    ensure_no_conflicts(sc.plan, command)
+    return 0
+
+
+def init(o: Init) -> int:
+    from mlopsctl.core.scaffold import create
+
+    directory = Path(o.directory)
+    name = o.project_name
+    if name is None and not o.json and sys.stdin.isatty() and sys.stdout.isatty():
+        import typer
+
+        name = typer.prompt("Project name", default=directory.absolute().name)
+    sc = create.plan_init(directory, name=name, package=o.package, force=o.force)
+    after = None if o.no_git else (lambda: create.init_git(directory))
+    return _finish(sc, "mlopsctl init", o.dry_run, o.json, f"init {o.directory}", after)
+
+
+def new_stage(o: NewStage) -> int:
+    from mlopsctl.core import config
+    from mlopsctl.core.scaffold import create
+
+    cfg = config.load_project()
+    if o.source is not None:
+        from mlopsctl.errors import BadInput
+
+        if o.template is not None or o.sets or o.with_compose:
+            raise BadInput(
+                "--from copies a substage; it takes no --template, --set or --with-compose."
+            )
+        from mlopsctl.core.scaffold.clone import plan_clone
+
+        sc = plan_clone(cfg, o.source, o.substage, o.feature, o.force)
+    else:
+        sc = create.plan_new_stage(
+            cfg, o.substage, o.feature, o.template or create.STAGE_TEMPLATE,
+            create.parse_sets(o.sets), o.with_compose, o.force,
+        )  # fmt: skip
+    command = f"mlopsctl new-stage {o.substage}"
+    return _finish(sc, command, o.dry_run, o.json, f"new-stage {o.substage}")
+
+
+def stages(o: Stages) -> int:
+    from mlopsctl.core import config
+    from mlopsctl.core.git import repo
+    from mlopsctl.core.scaffold import inventory
+
+    cfg = config.load_project()
+    root = cfg.require_root()
+    paths = repo.listed_files(root)
+    subs = inventory.find(cfg, paths if paths is not None else repo.walk_files(root))
+    if o.json:
+        emit_json(inventory.summary(subs, root))
+        return 0
+    from rich.table import Table
+
+    from mlopsctl.cli import tables
+
+    out = tables.console()
+    if not subs:
+        out.print("No substages yet; add one with `mlopsctl new-stage X.Y FEATURE`.")
+        return 0
+    styles = {"pristine": "green", "present": "green", "modified": "yellow", "missing": "red"}
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("substage", "stage", "feature", "file", "state"):
+        table.add_column(col, overflow="fold")
+    for sub in subs:
+        first = True
+        for path, state in sub.files.items():
+            table.add_row(
+                sub.id if first else "",
+                sub.stage.slug if first else "",
+                (sub.feature or "") if first else "",
+                path,
+                f"[{styles.get(state, '')}]{state}[/]",
+            )
+            first = False
+    out.print(table)
+    return 0
+
+
+def templates_list(o: TemplatesList) -> int:
+    from mlopsctl.core import config
+    from mlopsctl.core.scaffold import templates as tpl
+
+    found = tpl.available(config.find_root())
+    rows: list[dict[str, Any]] = [
+        {
+            "name": t.name,
+            "kind": t.kind,
+            "stages": list(t.stages),
+            "description": t.description,
+            "source": str(t.roots[0]),
+            "parameters": [
+                {"name": p.name, "type": p.type, "default": p.default, "help": p.help}
+                for p in t.parameters.values()
+            ],
+        }
+        for t in found
+    ]
+    if o.json:
+        emit_json({"templates": rows})
+        return 0
+    from rich.table import Table
+
+    from mlopsctl.cli import tables
+
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("template", "kind", "stages", "parameters", "description"):
+        table.add_column(col)
+    for r in rows:
+        params = "\n".join(f"{p['name']}: {p['type']} = {p['default']!r}" for p in r["parameters"])
+        stages_ = ", ".join(str(n) for n in r["stages"]) or "any"
+        table.add_row(r["name"], r["kind"], stages_, params or "-", r["description"])
+    tables.console().print(table)
+    return 0

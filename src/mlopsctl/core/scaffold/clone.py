@@ -1,0 +1,123 @@
+"""``new-stage 6.2 alerting --from 6.1``: copy a substage under a new number and name.
+
+The substage's own files (those whose path names its number or feature; not the stage-wide
+``__init__.py``, setup script or compose file) are copied as they are now, edits included,
+with the number, the feature's spellings and, across stages, the stage's docs folder, module
+and ``stage<N>`` renamed in paths and contents.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+
+from mlopsctl.core.config import Config
+from mlopsctl.core.conventions.ids import Feature, SubstageId, normalise_feature, parse_substage
+from mlopsctl.core.git import repo
+from mlopsctl.core.scaffold import inventory, record
+from mlopsctl.core.scaffold.create import Scaffold, build_scaffold
+from mlopsctl.core.scaffold.render import RenderedFile
+from mlopsctl.errors import BadInput
+
+SHARED = re.compile(
+    r"(^|/)__init__\.py$|^scripts/setup/setup_stage_\d+\.sh$|^docker/docker-compose\.stage-\d+\.yml$"
+)
+
+
+def _bounded(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])")
+
+
+def renamer(
+    package: str, src: SubstageId, old: Feature, dst: SubstageId, new: Feature
+) -> Callable[[str], str]:
+    """A function that rewrites a path or a text from the source substage to the target."""
+    (x, y), (x2, y2) = (src.stage.number, src.number), (dst.stage.number, dst.number)
+    rules: list[tuple[re.Pattern[str], str]] = []
+
+    def literal(old_text: str, new_text: str) -> None:
+        rules.append((re.compile(re.escape(old_text)), new_text))
+
+    literal(
+        f"{package}.{src.stage.module}.{old.snake}", f"{package}.{dst.stage.module}.{new.snake}"
+    )
+    literal(f"{src.stage.module}/{old.snake}", f"{dst.stage.module}/{new.snake}")
+    if x != x2:
+        literal(src.stage.docs_dir, dst.stage.docs_dir)
+        literal(f"{package}.{src.stage.module}", f"{package}.{dst.stage.module}")
+        literal(f"{package}/{src.stage.module}/", f"{package}/{dst.stage.module}/")
+        rules.append((re.compile(rf"(?<![A-Za-z0-9])stage{x}(?![0-9])"), f"stage{x2}"))
+    rules.append((re.compile(rf"(?<![0-9]){x}_{y}_"), f"{x2}_{y2}_"))
+    rules.append((re.compile(rf"(?<![0-9.]){x}\.{y}(?![0-9])"), f"{x2}.{y2}"))
+    if old.snake != new.snake:
+        rules.append((_bounded(old.snake.upper()), new.snake.upper()))
+        rules.append((_bounded(old.camel), new.camel))
+        rules.append((_bounded(old.title), new.title))
+        rules.append(
+            (re.compile(rf"(?<![A-Za-z0-9]){re.escape(old.snake)}(?![A-Za-z0-9])"), new.snake)
+        )
+        rules.append((_bounded(old.kebab), new.kebab))
+
+    def rename(text: str) -> str:
+        for pattern, replacement in rules:
+            text = pattern.sub(replacement, text)
+        return text
+
+    return rename
+
+
+def plan_clone(
+    config: Config, source: str, target: str, feature: str | None = None, force: bool = False
+) -> Scaffold:
+    root = config.require_root()
+    all_stages = config.stages
+    src = parse_substage(source, all_stages)
+    dst = parse_substage(target, all_stages)
+    if str(src) == str(dst):
+        raise BadInput(f"--from {source} names the substage being created; clone from another one.")
+    listed = repo.listed_files(root)
+    paths = listed if listed is not None else repo.walk_files(root)
+    found = {s.id: s for s in inventory.find(config, paths)}
+    if str(src) not in found or not found[str(src)].feature:
+        raise BadInput(
+            f"--from {source}: no substage {source} in this project (see mlopsctl stages)."
+        )
+    old = normalise_feature(found[str(src)].feature or "")
+    new = normalise_feature(feature) if feature is not None else old
+    rename = renamer(config.package, src, old, dst, new)
+    x, y = src.stage.number, src.number
+    tokens = (f"{x}_{y}_", f"{x}.{y}-", old.snake, old.kebab)
+    candidates = set(paths) | set(record.load(root))
+    files = []
+    for path in sorted(candidates):
+        full = root / path
+        if not full.is_file() or SHARED.search(path) or not any(t in path for t in tokens):
+            continue
+        if path.startswith(".mlops/"):
+            continue
+        data = full.read_bytes()
+        try:
+            content = rename(data.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            content = data  # binary: copied as it is
+        executable = os.access(full, os.X_OK)
+        files.append(RenderedFile(rename(path), content, executable, "conflict"))
+    if not files:
+        raise BadInput(f"--from {source}: found no files of substage {source} to copy.")
+    package_init = f"src/{config.package}/{dst.stage.module}/__init__.py"
+    if not (root / package_init).exists():
+        text = f'"""Stage {dst.stage.number}: {dst.stage.title}."""\n'.encode()
+        files.append(RenderedFile(package_init, text, False, "keep"))
+    template = root / ".env.template"
+    if template.is_file() and old.snake != new.snake:
+        own = [
+            rename(line) for line in template.read_text().splitlines()
+            if line.startswith(f"{old.snake.upper()}_")
+        ]  # fmt: skip
+        if own:
+            files.append(
+                RenderedFile(".env.template", ("\n".join(own) + "\n").encode(), False, "append")
+            )
+    params = {"substage": str(dst), "feature": new.kebab, "from": str(src)}
+    return build_scaffold(root, files, f"clone:{src}", params, force)

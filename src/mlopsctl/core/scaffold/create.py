@@ -1,0 +1,166 @@
+"""``init`` and ``new-stage``: render a template into a plan, then apply it with its record."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlopsctl import __version__
+from mlopsctl.core import config as config_mod
+from mlopsctl.core.config import Config, Stage
+from mlopsctl.core.conventions.ids import normalise_feature, parse_substage
+from mlopsctl.core.scaffold import plan as plan_mod
+from mlopsctl.core.scaffold import record, render, templates
+from mlopsctl.errors import BadInput
+
+PROJECT_TEMPLATE = "project"
+STAGE_TEMPLATE = "stage"
+
+
+def parse_sets(values: list[str]) -> dict[str, str]:
+    """``--set KEY=VALUE`` words as a mapping; a word without ``=`` is bad input."""
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--set '{item}' is not KEY=VALUE; e.g. --set with_compose=true.")
+        out[key.strip()] = value
+    return out
+
+
+@dataclass
+class Scaffold:
+    """A rendered plan and the record update that goes with it."""
+
+    plan: plan_mod.Plan
+    template: str
+    parameters: dict[str, Any]
+    record: bytes | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.plan.as_dict(),
+            "template": self.template,
+            "parameters": self.parameters,
+            "notes": self.notes,
+        }
+
+    def apply(self) -> list[str]:
+        extra = {record.RECORD_PATH: self.record} if self.record is not None else {}
+        return plan_mod.apply(self.plan, extra)
+
+
+def _base_context(stages: dict[int, Stage]) -> dict[str, Any]:
+    return {
+        "mlopsctl_version": __version__,
+        "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "stages": [stages[n] for n in sorted(stages)],
+    }
+
+
+def build_scaffold(
+    root: Path, files: list[render.RenderedFile], template: str, params: dict[str, Any], force: bool
+) -> Scaffold:
+    plan = plan_mod.build(root, files, force=force)
+    rec = record.updated(root, plan, template, params) if not plan.conflicts else None
+    return Scaffold(plan, template, params, rec)
+
+
+def plan_new_stage(
+    config: Config,
+    substage: str,
+    feature: str | None = None,
+    template_name: str = STAGE_TEMPLATE,
+    sets: dict[str, str] | None = None,
+    with_compose: bool = False,
+    force: bool = False,
+) -> Scaffold:
+    root = config.require_root()
+    stages = config.stages
+    sub = parse_substage(substage, stages)
+    feat = normalise_feature(feature if feature is not None else sub.stage.slug)
+    template = templates.find(template_name, root)
+    if template.kind != "stage":
+        raise BadInput(
+            f"Template '{template_name}' is a {template.kind} template; "
+            "new-stage takes a stage template (see `mlopsctl templates list`)."
+        )
+    if template.stages and sub.stage.number not in template.stages:
+        wanted = ", ".join(str(n) for n in template.stages)
+        raise BadInput(
+            f"Template '{template_name}' is made for stage {wanted}, not {sub.stage.number}; "
+            f"use new-stage {template.stages[0]}.<Y> --template {template_name}."
+        )
+    sets = dict(sets or {})
+    if with_compose:
+        if "with_compose" not in template.parameters:
+            raise BadInput(f"Template '{template_name}' has no compose file; drop --with-compose.")
+        sets["with_compose"] = "true"
+    params = template.resolve_params(sets)
+    s = sub.stage
+    context = {
+        **_base_context(stages),
+        **params,
+        "project_name": config.name,
+        "package": config.package,
+        "stage": s.number,
+        "substage": sub.number,
+        "stage_id": str(sub),
+        "stage_slug": s.slug,
+        "stage_title": s.title,
+        "stage_module": s.module,
+        "docs_dir": s.docs_dir,
+        "feature": feat.kebab,
+        "feature_snake": feat.snake,
+        "feature_title": feat.title,
+        "feature_class": feat.camel,
+    }
+    files = render.render(template, context)
+    recorded = {"substage": str(sub), "feature": feat.kebab, **{k: params[k] for k in sets}}
+    return build_scaffold(root, files, template.name, recorded, force)
+
+
+def plan_init(
+    directory: Path,
+    name: str | None = None,
+    package: str | None = None,
+    force: bool = False,
+) -> Scaffold:
+    root = directory.absolute()
+    if root.exists() and not root.is_dir():
+        raise BadInput(f"{directory} is a file; give init a folder.")
+    project_name = name or root.name
+    if package is None:
+        try:
+            package = normalise_feature(project_name).snake
+        except BadInput:
+            raise BadInput(
+                f"Project name '{project_name}' does not give a Python package name; "
+                "pass one with --package, e.g. --package my_project."
+            ) from None
+    if not config_mod.IDENT.match(package):
+        raise BadInput(f"Package '{package}' is not a Python package name; use snake_case.")
+    defaults = Config(None, config_mod.default_data(project_name, package))
+    template = templates.find(PROJECT_TEMPLATE, None)
+    context = {
+        **_base_context(defaults.stages),
+        "project_name": project_name,
+        "package": package,
+    }
+    files = render.render(template, context)
+    return build_scaffold(
+        root, files, template.name, {"name": project_name, "package": package}, force
+    )
+
+
+def init_git(directory: Path) -> str:
+    """Initialise a repository on ``main`` unless the folder is already inside one; say which."""
+    from mlopsctl.core.git import repo
+
+    if repo.toplevel(directory) is not None:
+        return "git: already inside a repository; left as it is"
+    repo.init(directory.absolute())
+    return "git: initialised a repository on branch main"

@@ -1,0 +1,146 @@
+"""Render a template to file contents in a sandboxed Jinja environment.
+
+Rendering returns text and never writes: the plan decides what happens on disk. Undefined
+variables are errors (``StrictUndefined``). Compiled templates are cached on disk as Jinja
+bytecode, keyed by the source's checksum, so repeated runs skip compilation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlopsctl import __version__
+from mlopsctl.core.scaffold.templates import Template
+from mlopsctl.errors import BadInput
+
+TEMPLATE_SUFFIX = ".j2"
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*")
+_PLACEHOLDER = re.compile(r"\{\{\s*(" + _NAME.pattern + r")\s*\}\}")
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: str  # relative, "/"-separated
+    content: bytes
+    executable: bool
+    existing: str  # "conflict" or "keep"
+
+
+def _cache_dir() -> Path | None:
+    from mlopsctl.core.yamlcache import cache_root
+
+    path = Path(cache_root()) / f"jinja-{__version__}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+def _environment(template: Template) -> Any:
+    from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    cache = _cache_dir()
+    return SandboxedEnvironment(
+        loader=FileSystemLoader([str(r / "files") for r in template.roots]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        bytecode_cache=FileSystemBytecodeCache(str(cache)) if cache else None,
+    )
+
+
+def render(template: Template, context: dict[str, Any]) -> list[RenderedFile]:
+    """Render every file of ``template``; any error aborts before anything is written."""
+    from jinja2 import TemplateError
+
+    env = _environment(template)
+    out: list[RenderedFile] = []
+    origin: dict[str, str] = {}
+    for src in template.sources():
+        opts = template.files.get(src.removesuffix(TEMPLATE_SUFFIX)) or template.files.get(src)
+        try:
+            items: list[Any] = [None]
+            if opts is not None and opts.foreach:
+                items = list(_evaluate(env, opts.foreach, context))
+            for item in items:
+                ctx = context if item is None else {**context, "item": item}
+                if opts is not None and opts.when and not _evaluate(env, opts.when, ctx):
+                    continue
+                rendered = _render_one(
+                    env, template, src, ctx, opts.existing if opts else "conflict"
+                )
+                if rendered.path in origin:
+                    raise BadInput(
+                        f"Template '{template.name}' renders {rendered.path} from both "
+                        f"{origin[rendered.path]} and {src}; give them the same source name "
+                        "so that one overrides the other."
+                    )
+                origin[rendered.path] = src
+                out.append(rendered)
+        except TemplateError as exc:
+            raise BadInput(
+                f"Template '{template.name}' failed to render {src}: {exc.message}; "
+                "fix the template or pass the missing value with --set."
+            ) from exc
+    return out
+
+
+def _render_one(
+    env: Any, template: Template, src: str, ctx: dict[str, Any], existing: str
+) -> RenderedFile:
+    source = template.source_path(src)
+    rel = src.removesuffix(TEMPLATE_SUFFIX)
+    if "{" in rel:
+        rel = _substitute(env, rel, ctx)
+    rel = os.path.normpath(rel).replace(os.sep, "/")
+    if rel.startswith(("../", "/")) or rel == "..":
+        raise BadInput(
+            f"Template '{template.name}' renders {src} outside the project; fix the template."
+        )
+    if src.endswith(TEMPLATE_SUFFIX):
+        content = env.get_template(src).render(ctx).encode("utf-8")
+    else:
+        content = source.read_bytes()
+    executable = rel.endswith(".sh") or bool(source.stat().st_mode & stat.S_IXUSR)
+    return RenderedFile(rel, content, executable, existing)
+
+
+def _lookup(dotted: str, ctx: dict[str, Any]) -> Any:
+    """Resolve ``a.b.c`` like the sandbox would (public attributes and keys only)."""
+    from jinja2 import UndefinedError
+
+    head, *rest = dotted.split(".")
+    if head not in ctx:
+        raise UndefinedError(f"'{head}' is undefined")
+    value = ctx[head]
+    for part in rest:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif hasattr(value, part):
+            value = getattr(value, part)
+        else:
+            raise UndefinedError(f"'{dotted}' is undefined")
+    return value
+
+
+def _evaluate(env: Any, expression: str, ctx: dict[str, Any]) -> Any:
+    """A manifest's ``when``/``foreach``: a plain name is looked up, anything else is Jinja."""
+    text = expression.strip()
+    if _NAME.fullmatch(text):
+        return _lookup(text, ctx)
+    return env.compile_expression(text)(**ctx)
+
+
+def _substitute(env: Any, text: str, ctx: dict[str, Any]) -> str:
+    """A file name: plain ``{{ name }}`` placeholders are replaced without compiling Jinja."""
+    plain = _PLACEHOLDER.sub(lambda m: str(_lookup(m.group(1), ctx)), text)
+    if "{{" in plain or "{%" in plain:
+        return str(env.from_string(text).render(ctx))
+    return plain

@@ -1,0 +1,190 @@
+"""Template discovery and manifests.
+
+A template is a folder ``<name>/`` holding ``template.yaml`` (description, kind, parameters,
+per-file options) and ``files/`` (the tree to render: names and ``*.j2`` contents are Jinja;
+other files are copied as they are). A project's ``templates/<name>/`` is searched before the
+packaged one, file by file, so a project can override a single file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlopsctl.errors import BadInput
+
+MANIFEST = "template.yaml"
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+def packaged_dir() -> Path:
+    """Templates inside the installed package, else the source checkout's ``templates/``."""
+    import mlopsctl
+
+    here = Path(mlopsctl.__file__).resolve().parent  # src/mlopsctl, or site-packages/mlopsctl
+    inside = here / "templates"
+    if inside.is_dir():
+        return inside
+    return here.parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    default: Any
+    help: str = ""
+    choices: tuple[str, ...] = ()
+
+    def coerce(self, text: str) -> Any:
+        """Turn a ``--set`` value into this parameter's type."""
+        if self.type == "bool":
+            low = text.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise BadInput(f"--set {self.name}={text}: expected true or false.")
+        if self.type in ("int", "float"):
+            try:
+                return int(text) if self.type == "int" else float(text)
+            except ValueError:
+                kind = "a whole number" if self.type == "int" else "a number"
+                raise BadInput(f"--set {self.name}={text}: expected {kind}.") from None
+        if self.choices and text not in self.choices:
+            raise BadInput(f"--set {self.name}={text}: expected one of {', '.join(self.choices)}.")
+        return text
+
+
+EXISTING = ("conflict", "keep", "append")
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    when: str | None = None  # a Jinja expression; the file is rendered only when true
+    # what an existing file that differs means: "conflict", "keep" (leave it as it is) or
+    # "append" (add the rendered lines it lacks, e.g. requirements)
+    existing: str = "conflict"
+    foreach: str | None = None  # a Jinja expression giving items bound as ``item``
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    kind: str
+    description: str
+    roots: tuple[Path, ...]  # search order: project first, then packaged
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    files: dict[str, FileOptions] = field(default_factory=dict)
+    stages: tuple[int, ...] = ()  # the stages the template is made for; empty: any
+
+    def sources(self) -> list[str]:
+        """Relative paths under ``files/`` across all roots, the first root winning."""
+        seen: dict[str, None] = {}
+        for root in self.roots:
+            base = root / "files"
+            for path in sorted(base.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    seen.setdefault(path.relative_to(base).as_posix(), None)
+        return list(seen)
+
+    def source_path(self, rel: str) -> Path:
+        for root in self.roots:
+            candidate = root / "files" / rel
+            if candidate.is_file():
+                return candidate
+        raise FileNotFoundError(rel)
+
+    def resolve_params(self, sets: dict[str, str]) -> dict[str, Any]:
+        unknown = sorted(set(sets) - set(self.parameters))
+        if unknown:
+            allowed = ", ".join(self.parameters) or "none"
+            raise BadInput(
+                f"--set {unknown[0]}: template '{self.name}' has no such parameter "
+                f"(parameters: {allowed})."
+            )
+        values = {n: p.default for n, p in self.parameters.items()}
+        values.update({k: self.parameters[k].coerce(v) for k, v in sets.items()})
+        return values
+
+
+def search_roots(project_root: Path | None) -> list[Path]:
+    roots = [project_root / "templates"] if project_root is not None else []
+    return [*roots, packaged_dir()]
+
+
+def available(project_root: Path | None) -> list[Template]:
+    names: dict[str, None] = {}
+    for base in search_roots(project_root):
+        if base.is_dir():
+            for child in sorted(base.iterdir()):
+                if (child / MANIFEST).is_file() or (child / "files").is_dir():
+                    names.setdefault(child.name, None)
+    return [find(name, project_root) for name in names]
+
+
+def find(name: str, project_root: Path | None) -> Template:
+    return _find(name, project_root, ())
+
+
+def _find(name: str, project_root: Path | None, seen: tuple[str, ...]) -> Template:
+    roots = tuple(b / name for b in search_roots(project_root) if (b / name).is_dir())
+    manifests = [r / MANIFEST for r in roots if (r / MANIFEST).is_file()]
+    if not manifests:
+        known = ", ".join(
+            sorted({c.name for b in search_roots(project_root) if b.is_dir() for c in b.iterdir()})
+        )
+        raise BadInput(f"Unknown template '{name}'; choose one of: {known}.")
+    return _read_manifest(name, roots, manifests[0], project_root, seen)
+
+
+def _read_manifest(
+    name: str, roots: tuple[Path, ...], path: Path, project_root: Path | None = None,
+    seen: tuple[str, ...] = (),
+) -> Template:  # fmt: skip
+    from mlopsctl.core import yamlcache
+
+    raw = yamlcache.load(path) or {}
+    if not isinstance(raw, dict):
+        raise BadInput(f"{path} must hold a mapping; fix the template manifest.")
+    base: Template | None = None
+    if raw.get("extends"):
+        parent = str(raw["extends"])
+        if parent in (*seen, name):
+            raise BadInput(f"{path}: template '{name}' extends itself through '{parent}'.")
+        base = _find(parent, project_root, (*seen, name))
+    params: dict[str, Parameter] = dict(base.parameters) if base else {}
+    for pname, spec in (raw.get("parameters") or {}).items():
+        spec = spec or {}
+        ptype = spec.get("type", "str")
+        if ptype not in _TYPES:
+            raise BadInput(
+                f"{path}: parameter '{pname}' has type '{ptype}'; use str, int, float or bool."
+            )
+        params[pname] = Parameter(
+            pname,
+            ptype,
+            spec.get("default"),
+            spec.get("help", ""),
+            tuple(spec.get("choices", ())),
+        )
+    files = dict(base.files) if base else {}
+    for src, opts in (raw.get("files") or {}).items():
+        existing = opts.get("existing", "conflict")
+        if existing not in EXISTING:
+            raise BadInput(
+                f"{path}: file '{src}' has existing: {existing}; use {', '.join(EXISTING)}."
+            )
+        files[src] = FileOptions(
+            when=opts.get("when"), existing=existing, foreach=opts.get("foreach")
+        )
+    return Template(
+        name=name,
+        kind=str(raw.get("kind", base.kind if base else "stage")),
+        description=str(raw.get("description", "")),
+        roots=roots + (base.roots if base else ()),
+        parameters=params,
+        files=files,
+        stages=tuple(int(n) for n in raw.get("stages", ())),
+    )

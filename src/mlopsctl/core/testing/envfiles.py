@@ -1,0 +1,132 @@
+"""`.env` files: layering, masking of secrets, and checks against `.env.template`.
+
+Layers, later ones winning: ``.env``, then ``.env.<NAME>``; variables already set in the real
+environment win over both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlopsctl.errors import BadInput
+
+SECRET = re.compile(
+    r"SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|WEBHOOK"
+)
+ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+MASK = "********"
+
+
+@dataclass
+class Variable:
+    key: str
+    value: str | None
+    source: str  # ".env", ".env.testing" or "environment"
+
+    @property
+    def secret(self) -> bool:
+        return bool(SECRET.search(self.key.upper()))
+
+    def shown(self) -> str | None:
+        if self.value is None:
+            return None
+        return MASK if self.secret and self.value else self.value
+
+
+@dataclass
+class Layered:
+    files: list[str]
+    variables: dict[str, Variable] = field(default_factory=dict)
+
+    def values(self) -> dict[str, str]:
+        return {k: v.value or "" for k, v in self.variables.items()}
+
+    def as_dict(self, reveal: bool = False) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "variables": [
+                {
+                    "key": v.key,
+                    "value": v.value if reveal else v.shown(),
+                    "source": v.source,
+                    "secret": v.secret,
+                }
+                for v in self.variables.values()
+            ],
+        }
+
+
+def layer_files(root: Path, name: str | None, required: bool) -> list[Path]:
+    files = [root / ".env"]
+    if name is not None:
+        if not ENV_NAME.match(name):
+            raise BadInput(f"--env '{name}' is not an environment name; e.g. --env testing.")
+        overlay = root / f".env.{name}"
+        if required and not overlay.is_file():
+            raise BadInput(f"--env {name}: {overlay.name} does not exist; create it or drop --env.")
+        files.append(overlay)
+    return [f for f in files if f.is_file()]
+
+
+def read(path: Path) -> dict[str, str | None]:
+    from dotenv import dotenv_values
+
+    return dict(dotenv_values(path))
+
+
+def load(
+    root: Path, name: str | None = None, required: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Layered:  # fmt: skip
+    """The merged variables of the layers; keys set in ``environ`` take its value."""
+    env = os.environ if environ is None else environ
+    files = layer_files(root, name, required)
+    merged = Layered([f.name for f in files])
+    for path in files:
+        for key, value in read(path).items():
+            merged.variables[key] = Variable(key, value, path.name)
+    for key in list(merged.variables):
+        if key in env:
+            merged.variables[key] = Variable(key, env[key], "environment")
+    return merged
+
+
+@dataclass
+class Report:
+    missing: list[str]
+    extra: list[str]
+    tracked: list[str]
+    template: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.template and not self.missing and not self.tracked
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "template": self.template,
+            "missing": self.missing,
+            "not_in_template": self.extra,
+            "tracked": self.tracked,
+        }
+
+
+def check(root: Path, name: str | None = None, environ: Mapping[str, str] | None = None) -> Report:
+    """Keys of the template that no layer sets, keys the template lacks, tracked env files."""
+    from mlopsctl.core.git import repo
+
+    env = os.environ if environ is None else environ
+    template = root / ".env.template"
+    merged = load(root, name, required=name is not None, environ=env)
+    expected = list(read(template)) if template.is_file() else []
+    have = set(merged.variables) | {k for k in expected if k in env}
+    missing = [k for k in expected if k not in have]
+    extra = [k for k in merged.variables if k not in expected]
+    candidates = sorted(p.name for p in root.glob(".env*") if p.name != ".env.template")
+    tracked = [p for p in candidates if repo.is_tracked(root, p)]
+    return Report(missing, extra, tracked, template.is_file())

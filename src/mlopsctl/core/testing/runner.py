@@ -1,0 +1,402 @@
+"""Staged test runs: pytest per suite under the project's Python, bash tests, coverage, JUnit.
+
+Each suite is one pytest process (results read from its JUnit XML), plus one bash process per
+``tests/<suite>/test_X_Y_*.sh``. Suites run in order; a suite with no tests is reported as
+such, not failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.core import proc
+from mlopsctl.core.config import Config
+from mlopsctl.core.conventions.ids import parse_stage
+from mlopsctl.errors import BadInput, Missing
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
+SUITES = ("unit", "integration", "e2e", "performance", "security")
+DEFAULT_SUITES = ("unit", "integration", "e2e")
+STATE_DIR = ".mlops/state"
+COVERAGE_STATE = f"{STATE_DIR}/coverage.json"
+
+
+@dataclass
+class Options:
+    suites: list[str]
+    stage: str | None = None
+    cov: bool = False
+    cov_fail_under: float | None = None
+    junit_xml: Path | None = None
+    workers: str | None = None
+    env_name: str = "testing"
+    env_required: bool = False
+    fail_fast: bool = False
+    pytest_args: list[str] = field(default_factory=list)
+    stream: bool = True
+    # run in this process while the first suite's tests run (the CLI loads its table there)
+
+
+@dataclass
+class SuiteResult:
+    name: str
+    status: str = "passed"  # passed, failed, no tests, error
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    message: str = ""
+    junit: ET.Element | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "suite": self.name,
+            "status": self.status,
+            "passed": self.passed,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "message": self.message,
+        }
+
+
+@dataclass
+class Run:
+    python: str
+    python_source: str
+    env_files: list[str]
+    suites: list[SuiteResult] = field(default_factory=list)
+    coverage: float | None = None
+    gate: float | None = None
+    notes: list[str] = field(default_factory=list)
+    junit_xml: str | None = None
+
+    @property
+    def coverage_ok(self) -> bool:
+        return self.coverage is None or self.gate is None or self.coverage >= self.gate
+
+    @property
+    def ok(self) -> bool:
+        return self.coverage_ok and all(s.status in ("passed", "no tests") for s in self.suites)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "python": self.python,
+            "python_source": self.python_source,
+            "env_files": self.env_files,
+            "suites": [s.as_dict() for s in self.suites],
+            "coverage": None
+            if self.coverage is None
+            else {"total": round(self.coverage, 2), "gate": self.gate, "ok": self.coverage_ok},
+            "junit_xml": self.junit_xml,
+            "notes": self.notes,
+        }
+
+
+def resolve_suites(names: list[str], root: Path) -> list[str]:
+    if not names:
+        return list(DEFAULT_SUITES)
+    out: list[str] = []
+    for name in names:
+        if name == "all":
+            wanted = [s for s in SUITES if (root / "tests" / s).is_dir()] or list(DEFAULT_SUITES)
+        elif name in SUITES:
+            wanted = [name]
+        else:
+            raise BadInput(f"Unknown suite '{name}'; use {', '.join(SUITES)} or all.")
+        out.extend(w for w in wanted if w not in out)
+    return out
+
+
+def select_python(root: Path, config: Config, environ: dict[str, str]) -> tuple[str, str]:
+    """The interpreter that runs the tests, and why it was chosen."""
+    configured = config.section("tests")["python"]
+    if configured:
+        candidate = Path(configured)
+        path = candidate if candidate.is_absolute() else root / candidate
+        found = str(path) if path.exists() else shutil.which(configured)
+        if not found:
+            raise Missing(f"mlops.yaml tests.python '{configured}' does not exist; fix the path.")
+        return found, "mlops.yaml tests.python"
+    venv = environ.get("VIRTUAL_ENV")
+    if venv and (Path(venv) / "bin" / "python").exists():
+        return str(Path(venv) / "bin" / "python"), f"active virtual environment ({venv})"
+    local = root / ".venv" / "bin" / "python"
+    if local.exists():
+        return str(local), "the project's .venv"
+    return sys.executable, "mlopsctl's own interpreter"
+
+
+def stage_filter(text: str | None, config: Config) -> re.Pattern[str] | None:
+    """``6.1`` matches ``test_6_1_*`` only (never ``test_6_10_*``); ``6`` every ``test_6_*``."""
+    if text is None:
+        return None
+    x, y = parse_stage(text, config.stages)
+    return re.compile(rf"^test_{x}_{y}_\w+\.(py|sh)$" if y else rf"^test_{x}_\d+_\w+\.(py|sh)$")
+
+
+def plan_suite(
+    root: Path, suite: str, pattern: re.Pattern[str] | None
+) -> tuple[list[str], list[Path]]:
+    """The pytest targets and bash tests of one suite."""
+    folder = root / "tests" / suite
+    if not folder.is_dir():
+        return [], []
+    bash = sorted(p for p in folder.rglob("test_*.sh") if pattern is None or pattern.match(p.name))
+    if pattern is None:
+        py = [str(folder.relative_to(root))] if any(folder.rglob("test_*.py")) else []
+    else:
+        py = sorted(
+            str(p.relative_to(root)) for p in folder.rglob("test_*.py") if pattern.match(p.name)
+        )
+    return py, bash
+
+
+def environment(root: Path, options: Options) -> tuple[dict[str, str], list[str]]:
+    from mlopsctl.core.testing import envfiles
+
+    merged = envfiles.load(root, options.env_name, required=options.env_required)
+    env = {**merged.values(), **os.environ}
+    env.setdefault("TEST_MODE", "true")
+    env["MLOPS_PROJECT_ROOT"] = env.get("MLOPS_PROJECT_ROOT") or str(root)
+    return env, merged.files
+
+
+def has_module(python: str, module: str) -> bool:
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
+        import importlib.util
+
+        return importlib.util.find_spec(module) is not None
+    code = f"import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('{module}') else 1)"
+    return proc.run([python, "-c", code], check=False).returncode == 0
+
+
+def run(
+    config: Config,
+    options: Options,
+    on_suite: Callable[[str], None] | None = None,
+    on_running: Callable[[str], None] | None = None,
+) -> Run:
+    """Run the suites of ``options`` in order. ``on_suite`` is called before a suite starts,
+    ``on_running`` while its process runs (the caller's chance to prepare its report)."""
+    root = config.require_root()
+    suites = resolve_suites(options.suites, root)
+    pattern = stage_filter(options.stage, config)
+    gate = options.cov_fail_under
+    if gate is None and options.cov:
+        gate = float(config.section("tests")["coverage_gate"])
+    if gate is not None and not 0 <= gate <= 100:  # also refuses nan
+        raise BadInput(f"--cov-fail-under {gate:g} is outside 0-100; give a percentage.")
+    env, env_files = environment(root, options)
+    python, why = select_python(root, config, env)
+    result = Run(python, why, env_files, gate=gate if options.cov else None)
+    extra: list[str] = []
+    if options.workers:
+        if has_module(python, "xdist"):
+            extra += ["-n", options.workers]
+        else:
+            result.notes.append(f"pytest-xdist is not installed in {python}; running serially")
+    cov_file = root / ".coverage"
+    if options.cov:
+        if not has_module(python, "pytest_cov"):
+            raise Missing(f"pytest-cov is not installed in {python}; pip install pytest-cov.")
+        cov_file.unlink(missing_ok=True)
+        env["COVERAGE_FILE"] = str(cov_file)
+        package = config.section("tests")["package"] or config.package
+        extra += [f"--cov={package}", "--cov-append", "--cov-report="]
+    fork = bool(config.section("tests")["fork"])
+    # mkdtemp, not TemporaryDirectory: a forked suite must not inherit a cleanup of this folder
+    tmp = Path(tempfile.mkdtemp(prefix="mlopsctl-test-"))
+    try:
+        for suite in suites:
+            if on_suite is not None:
+                on_suite(suite)
+            res = _run_suite(root, suite, pattern, python, env, extra, options, tmp, fork,
+                             on_running)  # fmt: skip
+            result.suites.append(res)
+            if options.fail_fast and res.status in ("failed", "error"):
+                break
+        if options.cov:
+            result.coverage = _coverage_total(python, root, env, tmp)
+            _record_coverage(root, result)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if options.junit_xml is not None:
+        result.junit_xml = str(options.junit_xml)
+        _write_junit(options.junit_xml, result.suites)
+    return result
+
+
+def _run_suite(
+    root: Path, suite: str, pattern: re.Pattern[str] | None, python: str, env: dict[str, str],
+    extra: list[str], options: Options, tmp: Path, fork: bool,
+    on_running: Callable[[str], None] | None,
+) -> SuiteResult:  # fmt: skip
+    import xml.etree.ElementTree as ET
+
+    from mlopsctl.core.testing import pytest_process
+
+    targets, bash = plan_suite(root, suite, pattern)
+    res = SuiteResult(suite)
+    suite_el = ET.Element("testsuite", name=suite)
+    if targets:
+        scratch = tmp / suite
+        scratch.mkdir()
+        xml = scratch / "junit.xml"
+        # A forked suite counts its outcomes in process; JUnit only when a report is wanted.
+        forked = fork and pytest_process.can_fork(python, env)
+        junit = (
+            [] if forked and options.junit_xml is None
+            else [f"--junit-xml={xml}", "-o", f"junit_suite_name={suite}"]
+        )  # fmt: skip
+        start = time.perf_counter()
+        started = pytest_process.start(
+            python, [*targets, *junit, *extra, *options.pytest_args], root, env,
+            capture=not options.stream, scratch=scratch if forked else None,
+        )  # fmt: skip
+        try:
+            if on_running is not None:
+                on_running(suite)
+        finally:
+            done = started.wait()
+        res.seconds += time.perf_counter() - start
+        code, output = done.returncode, done.output
+        if "No module named pytest" in output:
+            raise Missing(f"pytest is not installed in {python}; pip install pytest there.")
+        if code == 4:
+            message = _error_line(output) or "see pytest's message above"
+            raise BadInput(f"pytest rejected the arguments of the {suite} suite: {message}")
+        if code in (0, 1, 5) and xml.exists():
+            _add_junit_counts(res, xml, suite_el)
+        elif code in (0, 1, 5) and done.counts is not None:
+            for key in ("passed", "failed", "skipped", "errors"):
+                setattr(res, key, getattr(res, key) + done.counts[key])
+        elif code != 5:
+            res.status = "error"
+            detail = _tail(output) or "see its output above"
+            res.message = f"pytest exited with {code}: {detail}"
+    for script in bash:
+        _run_bash(root, script, env, res, suite_el)
+    res.junit = suite_el
+    if res.status != "error":
+        total = res.passed + res.failed + res.errors + res.skipped
+        if res.failed or res.errors:
+            res.status = "failed"
+        elif total == 0:
+            res.status = "no tests"
+            where = f" for stage {options.stage}" if options.stage else ""
+            res.message = f"no tests in tests/{suite}{where}"
+    return res
+
+
+def _error_line(text: str) -> str:
+    """pytest's own ``...error: ...`` line, e.g. ``unrecognized arguments: --x``."""
+    for line in text.splitlines():
+        if "error:" in line:
+            return line.split("error:", 1)[1].strip()
+    return _tail(text)
+
+
+def _tail(text: str | None) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def _add_junit_counts(res: SuiteResult, xml: Path, suite_el: ET.Element) -> None:
+    import xml.etree.ElementTree as ET
+
+    tree = ET.parse(xml)
+    for case in tree.iter("testcase"):
+        suite_el.append(case)
+        if case.find("failure") is not None:
+            res.failed += 1
+        elif case.find("error") is not None:
+            res.errors += 1
+        elif case.find("skipped") is not None:
+            res.skipped += 1
+        else:
+            res.passed += 1
+
+
+def _run_bash(
+    root: Path, script: Path, env: dict[str, str], res: SuiteResult, suite_el: ET.Element
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    rel = str(script.relative_to(root))
+    start = time.perf_counter()
+    done = proc.run(["bash", rel], cwd=root, env=env, check=False)
+    seconds = time.perf_counter() - start
+    res.seconds += seconds
+    case = ET.SubElement(
+        suite_el,
+        "testcase",
+        classname=f"bash.{res.name}",
+        name=rel,
+        file=rel,
+        time=f"{seconds:.3f}",
+    )
+    if done.returncode == 0:
+        res.passed += 1
+    else:
+        res.failed += 1
+        failure = ET.SubElement(case, "failure", message=f"{rel} exited with {done.returncode}")
+        failure.text = (done.stdout or "") + (done.stderr or "")
+
+
+def _coverage_total(python: str, root: Path, env: dict[str, str], tmp: Path) -> float | None:
+    out = tmp / "coverage.json"
+    cmd = [python, "-m", "coverage", "json", "-q", "-o", str(out)]
+    done = proc.run(cmd, cwd=root, env=env, check=False)
+    if "No data" in (done.stdout or "") + (done.stderr or ""):
+        return 0.0  # the suites ran none of the package's code
+    try:
+        return float(json.loads(out.read_text())["totals"]["percent_covered"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _record_coverage(root: Path, result: Run) -> None:
+    """Keep the last coverage figure for `mlopsctl doctor` (under the git-ignored state dir)."""
+    from mlopsctl.core.fs import atomic_write
+
+    doc = {"total": result.coverage, "gate": result.gate, "time": time.time(),
+           "suites": [s.name for s in result.suites]}  # fmt: skip
+    atomic_write(root / COVERAGE_STATE, json.dumps(doc).encode())
+
+
+def _write_junit(path: Path, suites: list[SuiteResult]) -> None:
+    import xml.etree.ElementTree as ET
+
+    from mlopsctl.core.fs import atomic_write
+
+    top = ET.Element("testsuites", name="mlopsctl test")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for res in suites:
+        el = res.junit if res.junit is not None else ET.Element("testsuite", name=res.name)
+        counts = {"tests": res.passed + res.failed + res.errors + res.skipped,
+                  "failures": res.failed, "errors": res.errors, "skipped": res.skipped}  # fmt: skip
+        for key, value in counts.items():
+            el.set(key, str(value))
+            totals[key] += value
+        el.set("time", f"{res.seconds:.3f}")
+        top.append(el)
+    for key, value in totals.items():
+        top.set(key, str(value))
+    ET.indent(top)
+    atomic_write(path, ET.tostring(top, encoding="utf-8", xml_declaration=True))
