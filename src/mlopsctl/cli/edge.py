@@ -49,10 +49,10 @@ def report(exc: BaseException) -> int:
 
 
 def _handler(command: Command) -> object:
-    from importlib import import_module
-
     module, _, function = command.handler.partition(":")
-    return getattr(import_module(f"mlopsctl.cli.{module}"), function)
+    name = f"mlopsctl.cli.{module}"
+    __import__(name)  # importlib.import_module would load importlib (and warnings) first
+    return getattr(sys.modules[name], function)
 
 
 def run(command: Command) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from mlopsctl.errors import BadInput, Missing
+from mlopsctl.errors import BadInput, Missing, one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ DEFAULT_BRANCH_KINDS = [
     "main", "develop", "feature", "ticket", "experiment", "bugfix", "hotfix", "docs", "release",
 ]  # fmt: skip
 
-KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+KEBAB = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"  # whole-string patterns, matched with fullmatch
+IDENT = r"[a-z_][a-z0-9_]*"
 
 
 class Stage:
@@ -119,6 +119,24 @@ class Config:
         return Path(self.root_dir)
 
 
+def check_package(name: str) -> str:
+    """``name`` if it can be the project's Python package, else bad input saying why."""
+    import keyword
+    import sys
+
+    shown = one_line(name)
+    if not re.fullmatch(IDENT, name):
+        raise BadInput(f"Package '{shown}' is not a Python package name; use snake_case.")
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise BadInput(f"Package '{shown}' is a Python keyword; choose another --package.")
+    if name in sys.stdlib_module_names:
+        raise BadInput(
+            f"Package '{shown}' would shadow the standard library module of that name; "
+            "choose another --package."
+        )
+    return name
+
+
 def default_data(name: str = "project", package: str = "project") -> dict[str, Any]:
     return {
         "version": 1,
@@ -183,11 +201,11 @@ def _fail(filename: str, key: str, allowed: str) -> BadInput:
     return BadInput(f"{filename}: key '{key}' {allowed}.")
 
 
-def _str(pattern: re.Pattern[str] | None = None, what: str = "") -> Check:
+def _str(pattern: str | None = None, what: str = "") -> Check:
     def check(value: Any, key: str, fn: str) -> Any:
         if not isinstance(value, str) or not value:
             raise _fail(fn, key, "must be a non-empty string")
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not re.fullmatch(pattern, value):
             raise _fail(fn, key, f"must be {what}, got '{value}'")
         return value
 
@@ -208,6 +226,14 @@ def _int(low: int, high: int) -> Check:
         return value
 
     return check
+
+
+def _package(value: Any, key: str, fn: str) -> Any:
+    _str(IDENT, "a Python package name (snake_case)")(value, key, fn)
+    try:
+        return check_package(value)
+    except BadInput as exc:
+        raise _fail(fn, key, f"must be a usable package name ({exc})") from None
 
 
 def _bool(value: Any, key: str, fn: str) -> Any:
@@ -297,9 +323,7 @@ def _environments(value: Any, key: str, fn: str) -> Any:
 
 SCHEMA: dict[str, Check] = {
     "version": _int(1, 1),
-    "project": _section(
-        {"name": _str(), "package": _str(IDENT, "a Python package name (snake_case)")}
-    ),
+    "project": _section({"name": _str(), "package": _package}),
     "stages": _stages,
     "naming": _section({"ignore": _list(_str())}),
     "branches": _section({"kinds": _list(_str(), DEFAULT_BRANCH_KINDS), "extra": _list(_regex)}),
@@ -310,7 +334,7 @@ SCHEMA: dict[str, Check] = {
         {
             "python": _optional(_str()),
             "coverage_gate": _int(0, 100),
-            "package": _optional(_str(IDENT, "a Python package name (snake_case)")),
+            "package": _optional(_package),
             "fork": _bool,
         }
     ),

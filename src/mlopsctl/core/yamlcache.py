@@ -2,7 +2,7 @@
 
 PyYAML costs more to import than the rest of a hook command together, and mlops.yaml and
 template manifests rarely change. The cache holds what ``yaml.safe_load`` made of a text,
-addressed by the text itself (checksum, length, and the text kept for comparison), so a
+addressed by the text itself (byte sum, length, and the text kept for comparison), so a
 fresh clone, a copied project or a branch switch back to known content still hits it;
 validation runs on every load, so a change of rules never meets stale data. Entries are
 ``marshal`` data, which keeps YAML's integer keys integers; a document with other types
@@ -14,7 +14,6 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-import zlib
 
 from mlopsctl import __version__
 from mlopsctl.errors import BadInput, one_line
@@ -34,8 +33,11 @@ def cache_root() -> str:
 
 
 def cache_file(text: str) -> str:
+    """The cache entry for ``text``: named by its length and byte sum. The name only picks
+    the slot; the entry keeps the text itself, so a slot shared by two texts is a miss,
+    never a wrong answer (and needs no hash module on the hooks' start-up path)."""
     raw = text.encode("utf-8")
-    return os.path.join(cache_root(), "yaml", f"{zlib.crc32(raw):08x}-{len(raw)}.marshal")
+    return os.path.join(cache_root(), "yaml", f"{sum(raw) & 0xFFFFFFFF:08x}-{len(raw)}.marshal")
 
 
 def read_text(path: Path | str) -> str:

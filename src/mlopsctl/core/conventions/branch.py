@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-from mlopsctl.core.conventions import patterns
 from mlopsctl.errors import BadInput, one_line
 
 TYPE_CHECKING = False
@@ -90,7 +89,21 @@ class Rules:
             "docs": rf"docs/{DESC}",
             "release": rf"release/{SEMVER}",
         }
-        self.patterns = {k: re.compile(shapes[k]) for k in self.kinds}
+        self.shapes = {k: shapes[k] for k in self.kinds}
+        self._compiled: dict[str, re.Pattern[str]] = {}
+
+    def _matches(self, kind: str, name: str) -> bool:
+        """Whether ``name`` is a branch of ``kind``; a pattern compiles only when its
+        literal prefix fits (the hooks' start-up pays for one or two, not nine)."""
+        shape = self.shapes[kind]
+        head, slash, _ = shape.partition("/")
+        if not slash:
+            return name == shape
+        if not name.startswith(head + "/"):
+            return False
+        if kind not in self._compiled:
+            self._compiled[kind] = re.compile(shape)
+        return self._compiled[kind].fullmatch(name) is not None
 
     def check(self, name: str) -> Verdict:
         if len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
@@ -98,11 +111,11 @@ class Rules:
                 f"branch name '{one_line(name[:40])}...' is longer than {MAX_NAME} bytes; "
                 "use a shorter name."
             )
-        for kind, pattern in self.patterns.items():
-            if pattern.fullmatch(name):
+        for kind in self.shapes:
+            if self._matches(kind, name):
                 return Verdict(name, kind)
         for i, extra in enumerate(self.extra):
-            if patterns.fullmatch(extra, name, f"branches.extra[{i}]"):
+            if _user_fullmatch(extra, name, f"branches.extra[{i}]"):
                 return Verdict(name, "extra")
         reason, suggestion = self._explain(name)
         if suggestion is not None and "<N>" not in suggestion and not self.check_quick(suggestion):
@@ -110,8 +123,8 @@ class Rules:
         return Verdict(name, None, reason, suggestion)
 
     def check_quick(self, name: str) -> bool:
-        return any(p.fullmatch(name) for p in self.patterns.values()) or any(
-            patterns.fullmatch(p, name, f"branches.extra[{i}]") for i, p in enumerate(self.extra)
+        return any(self._matches(k, name) for k in self.shapes) or any(
+            _user_fullmatch(p, name, f"branches.extra[{i}]") for i, p in enumerate(self.extra)
         )
 
     def _allowed(self) -> str:
@@ -137,13 +150,13 @@ class Rules:
                 f"experiment/{desc}" if desc else None,
             )
         kind = PREFIXES.get(prefix.lower())
-        if kind is None or (kind not in self.patterns and kind != "feature"):
+        if kind is None or (kind not in self.shapes and kind != "feature"):
             known = sorted({k.split("/")[0] for k in self._allowed().split(", ") if "/" in k})
-            guess = f"{kind}/{rest}" if kind in self.patterns else None
+            guess = f"{kind}/{rest}" if kind in self.shapes else None
             return (f"unknown branch type '{prefix}/'; use one of {', '.join(known)}", guess)
         if prefix != kind:
             fixed = f"{kind}/{rest}"
-            verdict = self.check(fixed) if kind in self.patterns else None
+            verdict = self.check(fixed) if kind in self.shapes else None
             return (
                 f"the branch type is '{kind}/', not '{prefix}/'",
                 fixed if verdict and verdict.ok else (verdict.suggestion if verdict else None),
@@ -187,7 +200,7 @@ class Rules:
                 f"feature/stage{n}-{desc}",
             )
         t = re.match(r"^([A-Za-z][A-Za-z0-9]*)[-_](\d+)[-_]?(.*)$", rest)
-        if t and "ticket" in self.patterns and kebab(t.group(3)):
+        if t and "ticket" in self.shapes and kebab(t.group(3)):
             return (
                 "a ticket key is upper case: feature/<KEY>-<n>-<desc>",
                 f"feature/{t.group(1).upper()}-{t.group(2)}-{kebab(t.group(3))}",
@@ -245,3 +258,9 @@ def resolve(
 
 def printable(name: str) -> str:
     return one_line(name)
+
+
+def _user_fullmatch(pattern: str, text: str, key: str) -> bool:
+    from mlopsctl.core.conventions import patterns  # only projects that set patterns load it
+
+    return patterns.fullmatch(pattern, text, key)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-from mlopsctl.core.conventions import patterns
 from mlopsctl.errors import BadInput, one_line
 
 TYPE_CHECKING = False
@@ -19,19 +18,19 @@ if TYPE_CHECKING:
 # core.commentChar=auto: git comments its template with the first of these that starts no
 # line of the message; its own template lines tell which one it took.
 AUTO_COMMENT_CHARS = "#;@!$%^&|:"
-_TEMPLATE_LINE = re.compile(r"^(\S) (Please enter the commit message|-+ >8 -+$)")
+# Patterns are kept as text and compiled on first use (``re`` caches them): a hook that
+# checks one plain message compiles two, not ten.
+_TEMPLATE_LINE = r"(\S) (Please enter the commit message|-+ >8 -+$)"
 # type, scope (with parentheses), "!", separator, description
-HEADER = re.compile(
-    r"^(?P<type>[A-Za-z]+)(?P<scope>\([^()]*\))?(?P<bang>!)?(?P<sep>:\s*)(?P<desc>.*)$"
-)
+HEADER = r"^(?P<type>[A-Za-z]+)(?P<scope>\([^()]*\))?(?P<bang>!)?(?P<sep>:\s*)(?P<desc>.*)$"
 PASS_THROUGH = (
-    re.compile(r"^Merge (branch|remote-tracking branch|pull request|tag|commit|[0-9a-f]{7,40}) "),
-    re.compile(r"^Merge branch '"),
-    re.compile(r'^Revert "'),
-    re.compile(r"^(fixup|squash|amend)! "),
+    r"Merge (branch|remote-tracking branch|pull request|tag|commit|[0-9a-f]{7,40}) ",
+    r"Merge branch '",
+    r'Revert "',
+    r"(fixup|squash|amend)! ",
 )
-SYNTHETIC_MERGE = re.compile(r"^Merge [0-9a-f]{40} into [0-9a-f]{40}$")
-FOOTER = re.compile(r"^(?P<token>BREAKING[ -]CHANGE|[A-Za-z][A-Za-z0-9-]*)(?::\s| #)(?P<value>.*)$")
+SYNTHETIC_MERGE = r"Merge [0-9a-f]{40} into [0-9a-f]{40}"
+FOOTER = r"(?P<token>BREAKING[ -]CHANGE|[A-Za-z][A-Za-z0-9-]*)(?::\s| #)(?P<value>.*)"
 SYNONYMS = {
     "add": "feat", "added": "feat", "adds": "feat", "feature": "feat", "implement": "feat",
     "new": "feat", "fixed": "fix", "fixes": "fix", "bugfix": "fix", "hotfix": "fix",
@@ -58,7 +57,7 @@ def comment_char_of(message: str, configured: str | None) -> str:
         return configured
     if configured == "auto":
         for line in message.splitlines():
-            found = _TEMPLATE_LINE.match(line)
+            found = re.match(_TEMPLATE_LINE, line)
             if found and found.group(1) in AUTO_COMMENT_CHARS:
                 return found.group(1)
     return "#"
@@ -95,10 +94,10 @@ def printable(text: str) -> str:
 
 def clean(message: str, comment_char: str = "#") -> str:
     """Drop git's comment lines and everything from the scissors line on."""
-    scissors = re.compile(rf"^{re.escape(comment_char)} -+ >8 -+$")
+    scissors_start = f"{comment_char} -"
     lines = []
     for line in message.splitlines():
-        if scissors.match(line):
+        if line.startswith(scissors_start) and _is_scissors(line[len(comment_char) :]):
             break
         if line.startswith(comment_char):
             continue
@@ -122,7 +121,7 @@ def check_commits(
     skipped: list[str] = []
     for c in commits:
         subject = c.message.split("\n", 1)[0]
-        if on_github and len(c.parents) > 1 and SYNTHETIC_MERGE.match(subject):
+        if on_github and len(c.parents) > 1 and re.fullmatch(SYNTHETIC_MERGE, subject):
             skipped.append(c.sha)
             continue
         finding = check(clean(c.message), types, scope_pattern)
@@ -131,9 +130,17 @@ def check_commits(
     return failures, skipped
 
 
+def _is_scissors(rest: str) -> bool:
+    """`` ------------------------ >8 ------------------------`` after the comment string."""
+    left, sep, right = rest.partition(" >8 ")
+    return bool(sep) and set(left.strip()) == {"-"} and set(right) == {"-"} and left[:1] == " "
+
+
 def is_pass_through(header: str) -> bool:
     """Merge, revert, fixup!, squash! and amend! commits are accepted as they are."""
-    return any(p.match(header) for p in PASS_THROUGH)
+    if not header.startswith(("Merge ", "Revert ", "fixup! ", "squash! ", "amend! ")):
+        return False
+    return any(re.match(p, header) for p in PASS_THROUGH)
 
 
 def check(message: str, types: Sequence[str], scope_pattern: str | None = None) -> Finding | None:
@@ -176,7 +183,7 @@ def _check_header(header: str, types: Sequence[str], scope_pattern: str | None) 
     spaced = re.match(r"^([A-Za-z]+(?:\([^()]*\))?!?)\s+:\s*(.*)$", header)
     if spaced:
         return Finding("no space before the ':'", f"{spaced.group(1)}: {spaced.group(2)}")
-    m = HEADER.match(header)
+    m = re.match(HEADER, header)
     if not m:
         no_colon = re.match(r"^(([a-z]+)(?:\([^()]*\))?!?) +(\S.*)$", header)
         if no_colon and no_colon.group(2) in types:
@@ -202,7 +209,7 @@ def _check_header(header: str, types: Sequence[str], scope_pattern: str | None) 
         if not inner.strip():
             return Finding("the scope is empty; drop the parentheses or name a scope",
                            f"{kind}{bang or ''}: {desc.strip()}")  # fmt: skip
-        if scope_pattern and not patterns.fullmatch(scope_pattern, inner, "commits.scope_pattern"):
+        if scope_pattern and not _user_fullmatch(scope_pattern, inner, "commits.scope_pattern"):
             return Finding(f"scope '{inner}' does not match the pattern {scope_pattern}")
     if sep == ":":
         if not desc.strip():
@@ -231,7 +238,7 @@ def _footer_block(body: list[str]) -> list[str]:
         elif paragraphs[-1]:
             paragraphs.append([])
     last = paragraphs[-1] if paragraphs[-1] else (paragraphs[-2] if len(paragraphs) > 1 else [])
-    starts = [FOOTER.match(line) is not None or _bad_breaking(line) for line in last]
+    starts = [re.fullmatch(FOOTER, line) is not None or _bad_breaking(line) for line in last]
     return last if last and starts[0] else []
 
 
@@ -249,3 +256,9 @@ def _check_footers(body: list[str]) -> Finding | None:
                 f"BREAKING CHANGE: {rest}" if rest else None,
             )
     return None
+
+
+def _user_fullmatch(pattern: str, text: str, key: str) -> bool:
+    from mlopsctl.core.conventions import patterns  # only projects that set patterns load it
+
+    return patterns.fullmatch(pattern, text, key)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from mlopsctl.core.config import Stage
 from mlopsctl.errors import BadInput
 
-_STAGE_ID = re.compile(r"^(\d+)\.(\d+)$")
-_FEATURE_CHARS = re.compile(r"^[A-Za-z0-9 _-]+$")
+_STAGE_ID = re.compile(r"([0-9]+)\.([0-9]+)")
+_FEATURE_CHARS = re.compile(r"[A-Za-z0-9 _-]+")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Feature:
 def parse_substage(text: str, stages: dict[int, Stage]) -> SubstageId:
     """Parse ``X.Y``; X must be a stage of the project, Y a positive integer."""
     known = ", ".join(str(n) for n in sorted(stages))
-    m = _STAGE_ID.match(text.strip())
+    m = _STAGE_ID.fullmatch(text.strip())
     if not m:
         raise BadInput(
             f"Stage id '{text}' is not of the form X.Y; "
@@ -58,7 +58,7 @@ def parse_stage(text: str, stages: dict[int, Stage]) -> tuple[int, int | None]:
 def normalise_feature(text: str) -> Feature:
     """Accept ``monitoring-api``, ``monitoring_api`` or ``Monitoring API``."""
     name = text.strip()
-    if not name or not _FEATURE_CHARS.match(name):
+    if not name or not _FEATURE_CHARS.fullmatch(name):
         raise BadInput(
             f"Feature name '{text}' may hold only letters, digits, spaces, '-' and '_' "
             "(no path separators, dots or shell characters); e.g. monitoring-api."

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 
+from mlopsctl.core.config import KEBAB
 from mlopsctl.errors import BadInput, one_line
 
 TYPE_CHECKING = False
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 _WORD = r"[a-z0-9]+"
 _SNAKE = rf"{_WORD}(?:_{_WORD})*"
 _NAME = rf"[a-z][a-z0-9]*(?:_{_WORD})*"  # a feature or env: starts with a letter
-_KEBAB = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
+_KEBAB = KEBAB
 _TEST_HELPERS = {"__init__.py", "conftest.py"}
 
 
@@ -43,14 +44,19 @@ class Violation:
 
 
 class _Rule:
-    __slots__ = ("expected", "name", "pattern")
+    """A folder's rule: its name, the expected shape, and the pattern (compiled when used)."""
 
-    def __init__(self, name: str, expected: str, pattern: re.Pattern[str]) -> None:
-        self.name, self.expected, self.pattern = name, expected, pattern
+    __slots__ = ("expected", "name", "source")
+
+    def __init__(self, name: str, expected: str, source: str) -> None:
+        self.name, self.expected, self.source = name, expected, source
+
+    def fits(self, file_name: str) -> bool:
+        return re.fullmatch(self.source, file_name) is not None  # re caches the compile
 
 
 def _rule(name: str, expected: str, regex: str) -> _Rule:
-    return _Rule(name, expected, re.compile(rf"^(?:{regex})$"))
+    return _Rule(name, expected, regex)
 
 
 class Rules:
@@ -114,7 +120,7 @@ class Rules:
         if name == "README.md" or name.startswith("."):
             return None
         if not folder:
-            if name.endswith(".sh") and not self.root_sh.pattern.match(name):
+            if name.endswith(".sh") and not self.root_sh.fits(name):
                 return _violation(path, self.root_sh)
             return None
         top = folder.split("/", 2)
@@ -124,12 +130,12 @@ class Rules:
             rule = self.by_folder.get(f"scripts/{top[1]}")
             if rule is None or len(top) > 2:
                 return None
-            return None if rule.pattern.match(name) else _violation(path, rule)
+            return None if rule.fits(name) else _violation(path, rule)
         if top[0] == "tests":
             return self._check_test(path, folder, name)
         if folder == "docker":
             rule = self.by_folder["docker"]
-            return None if rule.pattern.match(name) else _violation(path, rule)
+            return None if rule.fits(name) else _violation(path, rule)
         if folder in self.stage_dirs and name.endswith(".md"):
             return self._check_doc(path, self.stage_dirs[folder], name)
         return None
@@ -152,13 +158,11 @@ class Rules:
             "tests/security",
         ) and not name.endswith((".py", ".sh")):
             return None
-        return None if rule.pattern.match(name) else _violation(path, rule)
+        return None if rule.fits(name) else _violation(path, rule)
 
     def _check_doc(self, path: str, stage: int, name: str) -> Violation | None:
-        doc = re.compile(
-            rf"^{stage}\.{self.y}-{_KEBAB}\.md$|^{_KEBAB}-guide\.md$|^{_KEBAB}-reference\.md$"
-        )
-        if doc.match(name):
+        doc = rf"{stage}\.{self.y}-{_KEBAB}\.md|{_KEBAB}-guide\.md|{_KEBAB}-reference\.md"
+        if re.fullmatch(doc, name):
             return None
         other = re.match(r"^(\d+)\.\d+-", name)
         if other and other.group(1) != str(stage):
@@ -203,10 +207,10 @@ def check_tree(config: Config, paths: list[str], cwd: str) -> Report:
     A path outside the project (``..``, an absolute path elsewhere, a folder behind a
     symbolic link that leads out) is bad input: its name is not this project's to judge.
     """
-    from mlopsctl.core.git import repo
-
     root = config.root_dir
     if root is None:
+        from mlopsctl.core.git import repo
+
         top = repo.toplevel(cwd)  # type: ignore[arg-type]
         root = str(top) if top is not None else cwd
     real_root = os.path.realpath(root)
@@ -234,6 +238,8 @@ def check_tree(config: Config, paths: list[str], cwd: str) -> Report:
             if os.path.isdir(full):
                 from pathlib import Path
 
+                from mlopsctl.core.git import repo
+
                 rel.extend(
                     f if inside == "." else f"{inside.replace(os.sep, '/')}/{f}"
                     for f in repo.walk_files(Path(full))
@@ -242,6 +248,8 @@ def check_tree(config: Config, paths: list[str], cwd: str) -> Report:
             rel.append(inside.replace(os.sep, "/"))
     else:
         from pathlib import Path
+
+        from mlopsctl.core.git import repo
 
         listed = repo.listed_files(Path(root))
         rel = listed if listed is not None else repo.walk_files(Path(root))

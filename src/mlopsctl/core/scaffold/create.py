@@ -9,7 +9,7 @@ from typing import Any
 
 from mlopsctl import __version__
 from mlopsctl.core import config as config_mod
-from mlopsctl.core.config import Config, Stage
+from mlopsctl.core.config import Config, Stage, check_package
 from mlopsctl.core.conventions.ids import normalise_feature, parse_substage
 from mlopsctl.core.scaffold import plan as plan_mod
 from mlopsctl.core.scaffold import record, render, templates
@@ -141,8 +141,7 @@ def plan_init(
                 f"Project name '{project_name}' does not give a Python package name; "
                 "pass one with --package, e.g. --package my_project."
             ) from None
-    if not config_mod.IDENT.match(package):
-        raise BadInput(f"Package '{package}' is not a Python package name; use snake_case.")
+    check_package(package)
     defaults = Config(None, config_mod.default_data(project_name, package))
     template = templates.find(PROJECT_TEMPLATE, None)
     context = {
