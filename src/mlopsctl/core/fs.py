@@ -1,27 +1,122 @@
-"""Small file-system helpers shared by the core: atomic writes and hashing."""
+"""File-system helpers shared by the core: atomic writes, an exclusive lock, hashing.
+
+Import-light (``tempfile`` and ``hashlib`` load when used): the hook path writes its parse
+cache through here.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import TracebackType
+
+TMP_SUFFIX = ".mlopsctl-tmp"  # every temporary file mlopsctl writes ends so (git-ignored)
+
+
+def temp_name(path: Path) -> str:
+    """A unique temporary file name beside ``path``, marked as mlopsctl's own."""
+    import secrets
+
+    return os.path.join(os.path.dirname(path), f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
 
 
 def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file, fsync and a rename: a reader (or a
+    crash) sees the old content or the new, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = write_temp(path, data, mode)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if mode is not None:
-            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _unlink(tmp)
         raise
 
 
+def write_temp(path: Path, data: bytes, mode: int | None = None) -> str:
+    """Write ``data`` to a new temporary file beside ``path``, flushed to disk; its name."""
+    tmp = temp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path: str) -> None:
+    try:  # noqa: SIM105 - contextlib.suppress would load contextlib on the hooks' path
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def sha256(data: bytes) -> str:
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
+
+
+class FileLock:
+    """An exclusive ``flock`` on a file: held until released or until the holder dies.
+
+    The kernel releases it with the last descriptor, so a killed holder never leaves a stale
+    lock behind and two processes never hold it at once. ``info`` (one line) is written into
+    the file while held, to tell others who holds it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self, info: str = "", wait: bool = False) -> bool:
+        """Take the lock; without ``wait``, False when another process holds it."""
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+        if info:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, info.encode("utf-8", "replace") + b"\n", 0)
+        return True
+
+    def holder(self) -> str:
+        """What the current holder wrote into the lock file ("" when unknown)."""
+        try:
+            return self.path.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            return ""
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the flock
+            self.fd = None
+
+    def __enter__(self) -> FileLock:
+        self.acquire(wait=True)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()

@@ -52,6 +52,7 @@ def start(
     env: Mapping[str, str] | None = None,
     capture: bool = True,
     input: str | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> Running:
     """Start ``cmd`` (an argument list, never a shell string); a missing program is
     :class:`Missing`. The caller may work while it runs, then calls ``finish``."""
@@ -60,6 +61,7 @@ def start(
         child = subprocess.Popen(
             list(cmd), cwd=cwd, env=dict(env) if env is not None else None, text=True,
             stdin=subprocess.PIPE if input is not None else None, stdout=pipe, stderr=pipe,
+            pass_fds=tuple(pass_fds),
         )  # fmt: skip
     except FileNotFoundError:
         raise Missing(f"`{cmd[0]}` was not found on PATH; install it and try again.") from None

@@ -1,15 +1,18 @@
-"""One deploy per environment at a time: a lock file that records its holder."""
+"""One deploy per environment at a time: an exclusive ``flock`` that names its holder.
+
+The kernel drops the lock when its holder dies (``kill -9`` included), so there is no stale
+lock to take over and no window in which two deploys both hold it.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from mlopsctl.core.fs import FileLock
 from mlopsctl.errors import Conflict
 
 LOCK_DIR = ".mlops/state/locks"
@@ -18,34 +21,8 @@ LOCK_DIR = ".mlops/state/locks"
 NESTED_LOCK = "MLOPS_DEPLOY_LOCK"
 
 
-@dataclass
-class Holder:
-    host: str
-    pid: int
-    since: float
-    user: str
-    what: str
-
-    def describe(self) -> str:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
-        return f"{self.user} on {self.host} (pid {self.pid}) since {when}: {self.what}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class DeployLock:
-    """``with DeployLock(root, "staging", "deploy v2"):`` — exit 3 while another holds it.
-
-    A lock left by a dead process on this host is taken over; ``warnings`` says so.
-    """
+    """``with DeployLock(root, "staging", "deploy v2"):`` — exit 3 while another holds it."""
 
     def __init__(self, root: Path, environment: str, what: str) -> None:
         self.path = root / LOCK_DIR / f"deploy-{environment}.lock"
@@ -53,51 +30,31 @@ class DeployLock:
         self.what = what
         self.warnings: list[str] = []
         self.nested = False
+        self._lock = FileLock(self.path)
 
-    def _holder(self) -> Holder | None:
-        try:
-            raw = json.loads(self.path.read_text())
-            return Holder(
-                raw["host"], int(raw["pid"]), float(raw["since"]), raw["user"], raw["what"]
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+    @property
+    def fd(self) -> int | None:
+        """The held lock's descriptor: a deploy script inherits it, so the lock lasts as long
+        as the script does, even if this process is killed."""
+        return self._lock.fd
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        me = Holder(socket.gethostname(), os.getpid(), time.time(), current_user(), self.what)
-        payload = json.dumps(me.__dict__).encode()
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._holder()
-                if (
-                    holder is not None
-                    and os.environ.get(NESTED_LOCK) == f"{self.environment}:{holder.pid}"
-                ):
-                    self.nested = True
-                    return
-                if holder is not None and (holder.host != me.host or _alive(holder.pid)):
-                    raise Conflict(
-                        f"A deploy to {self.environment} is already running, held by "
-                        f"{holder.describe()}; wait for it, or remove {self.path} if it is gone."
-                    ) from None
-                stale = holder.describe() if holder else "an unreadable lock"
-                self.warnings.append(f"took over a stale deploy lock ({stale})")
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-            return
-        raise Conflict(f"Could not take the deploy lock {self.path}; try again.")
+        when = time.strftime("%Y-%m-%d %H:%M:%S")
+        info = f"{current_user()} on {socket.gethostname()} (pid {os.getpid()}) since {when}: "
+        if not self._lock.acquire(info + self.what):
+            holder = self._lock.holder() or "another process"
+            env, _, pid = os.environ.get(NESTED_LOCK, "").partition(":")
+            if env == self.environment and pid.isdigit() and f"(pid {pid})" in holder:
+                self.nested = True  # the deploy that runs our script holds it
+                return
+            raise Conflict(
+                f"A deploy to {self.environment} is already running, held by {holder}; "
+                "wait for it to finish."
+            )
 
     def release(self) -> None:
-        if self.nested:
-            return
-        holder = self._holder()
-        if holder is not None and holder.pid == os.getpid():
-            self.path.unlink(missing_ok=True)
+        if not self.nested:
+            self._lock.release()
 
     def __enter__(self) -> DeployLock:
         self.acquire()

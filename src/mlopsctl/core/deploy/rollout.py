@@ -175,7 +175,7 @@ def execute(
         outcome = Outcome(p, rel, warnings=list(lock.warnings))
         try:
             if p.strategy == "script":
-                _run_script(root, p, outcome, stream)
+                _run_script(root, p, outcome, stream, lock.fd)
             else:
                 _blue_green(config, root, p, outcome, on_progress)
         finally:
@@ -205,13 +205,14 @@ def rollback_plan(
     return plan(config, env, version, action="rollback", strategy=strategy)
 
 
-def _run_script(root: Path, p: Plan, outcome: Outcome, stream: bool) -> None:
+def _run_script(root: Path, p: Plan, outcome: Outcome, stream: bool, lock_fd: int | None) -> None:
     env = {**os.environ, "MLOPS_VERSION": p.version, "MLOPS_ENV": p.environment}
     env[NESTED_LOCK] = f"{p.environment}:{os.getpid()}"  # a nested deploy shares our lock
     assert p.script is not None
-    done = proc.run(
-        ["bash", p.script, p.version], cwd=root, env=env, check=False, capture=not stream
-    )
+    done = proc.start(
+        ["bash", p.script, p.version], cwd=root, env=env, capture=not stream,
+        pass_fds=() if lock_fd is None else (lock_fd,),
+    ).finish(check=False)  # fmt: skip
     outcome.output = (done.stdout or "") + (done.stderr or "")
     if done.returncode == 0:
         outcome.release.outcome = "success"

@@ -55,12 +55,12 @@ def git_dir(start: str | None = None) -> str | None:
         here = parent
 
 
-def head_branch() -> str | None:
+def head_branch(start: str | None = None) -> str | None:
     """The current branch (git's short symbolic HEAD); None when HEAD is detached.
 
     Read from ``HEAD`` itself; git is asked only where that file does not say it plainly.
     """
-    folder = git_dir()
+    folder = git_dir(start)
     if folder is not None:
         try:
             with open(os.path.join(folder, "HEAD"), encoding="utf-8") as fh:
@@ -71,7 +71,7 @@ def head_branch() -> str | None:
             return head[len("ref: refs/heads/") :]
         if len(head) in (40, 64) and all(c in "0123456789abcdef" for c in head):
             return None
-    code, out, _ = _git(["symbolic-ref", "--quiet", "--short", "HEAD"])
+    code, out, _ = _git(["symbolic-ref", "--quiet", "--short", "HEAD"], start)  # type: ignore[arg-type]
     if code == 0:
         return out.strip() or None
     if code == 1:
@@ -154,9 +154,19 @@ def walk_files(root: Path) -> list[str]:
     return sorted(out)
 
 
-def is_tracked(root: Path, path: str) -> bool:
-    code, _, _ = _git(["ls-files", "--error-unmatch", "--", path], root)
-    return code == 0
+def tracked_env_files(root: Path) -> list[str]:
+    """Every ``.env`` file git tracks anywhere under ``root`` (templates and examples aside)."""
+    code, out, _ = _git(["ls-files", "-z", "--", ":(glob)**/.env", ":(glob)**/.env.*"], root)
+    if code != 0:
+        return []
+    keep = (".env.template", ".env.example", ".env.sample", ".env.dist")
+    return sorted(p for p in out.split("\0") if p and not p.endswith(keep))
+
+
+def status_lines(root: Path) -> list[str]:
+    """``git status --porcelain``: one line per changed or untracked path."""
+    code, out, _ = _git(["status", "--porcelain"], root)
+    return out.splitlines() if code == 0 else []
 
 
 def init(root: Path, branch: str = "main") -> None:

@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mlopsctl.core import proc
 from mlopsctl.core.config import Config
+from mlopsctl.core.git import repo
 
 SUITES = ("unit", "integration", "e2e")
 OPS_GUIDES = ("MONITORING_GUIDE.md", "CI_CD_GUIDE.md", "DEPLOYMENT_CHECKLIST.md")
@@ -92,7 +92,7 @@ class Doctor:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.root = config.require_root()
-        self.repo = _repo(self.root)
+        self.repo = repo.toplevel(self.root)  # None outside git: the git checks skip
 
     def run(self) -> Report:
         checks: list[Callable[[], Check]] = [
@@ -245,10 +245,7 @@ class Doctor:
     def env_tracked(self) -> Result:
         if self.repo is None:
             return skipped("not a git repository", "git init")
-        tracked = [
-            p for p in self.repo.git.ls_files("--", ".env", ".env.*").splitlines()
-            if p != ".env.template"
-        ]  # fmt: skip
+        tracked = repo.tracked_env_files(self.root)
         if tracked:
             return failed(
                 f"tracked: {', '.join(tracked)}",
@@ -264,8 +261,9 @@ class Doctor:
 
         if self.repo is None:
             return skipped("not a git repository", "git init")
-        folder = Path(self.repo.git.rev_parse("--git-path", "hooks"))
-        folder = folder if folder.is_absolute() else self.root / folder
+        from mlopsctl.core.git.hooks import hooks_dir
+
+        folder = hooks_dir(self.root)
         missing = []
         for name in ("pre-commit", "commit-msg"):
             path = folder / name
@@ -282,9 +280,9 @@ class Doctor:
 
         if self.repo is None:
             return skipped("not a git repository", "git init")
-        if self.repo.head.is_detached:
+        name = repo.head_branch(str(self.root))
+        if name is None:
             return skipped("HEAD is detached", "")
-        name = self.repo.head.reference.name
         verdict = Rules(self.config).check(name)
         if not verdict.ok:
             fix = (
@@ -297,7 +295,7 @@ class Doctor:
     def clean_tree(self) -> Result:
         if self.repo is None:
             return skipped("not a git repository", "git init")
-        status = self.repo.git.status("--porcelain").splitlines()
+        status = repo.status_lines(self.root)
         if status:
             return failed(
                 f"{len(status)} changed or untracked path(s)", "commit or stash the changes"
@@ -372,15 +370,6 @@ class Doctor:
             "no environment whose services all have a healthcheck",
             "mlopsctl new-stage 5.1 --template model-serving",
         )
-
-
-def _repo(root: Path) -> Any:
-    try:
-        import git
-
-        return git.Repo(root, search_parent_directories=True)
-    except Exception:  # noqa: BLE001 - not a repository, or git missing: the git checks skip
-        return None
 
 
 def run(config: Config) -> Report:

@@ -127,6 +127,5 @@ def check(root: Path, name: str | None = None, environ: Mapping[str, str] | None
     have = set(merged.variables) | {k for k in expected if k in env}
     missing = [k for k in expected if k not in have]
     extra = [k for k in merged.variables if k not in expected]
-    candidates = sorted(p.name for p in root.glob(".env*") if p.name != ".env.template")
-    tracked = [p for p in candidates if repo.is_tracked(root, p)]
+    tracked = repo.tracked_env_files(root)
     return Report(missing, extra, tracked, template.is_file())
