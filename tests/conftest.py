@@ -20,6 +20,14 @@ CI_VARIABLES = (
 )  # fmt: skip
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``docker`` need an engine: skipped without one, failed under CI."""
+    if item.get_closest_marker("docker") is not None:
+        from tests.helpers.machine import docker_problem, need
+
+        need("a Docker engine", docker_problem())
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path_factory.mktemp("home")

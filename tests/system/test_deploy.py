@@ -18,6 +18,7 @@ from typing import ClassVar
 import pytest
 
 from mlopsctl.core.scaffold import create
+from tests.helpers.machine import docker_problem, need
 from tests.system.conftest import mlopsctl
 
 IMAGE = "mlopsctl-test-app"
@@ -30,24 +31,17 @@ HEALTHCHECK = """    stop_grace_period: 1s
 """
 
 
-def docker_ok() -> str | None:
-    if not shutil.which("docker"):
-        return "docker is not installed"
-    probe = subprocess.run(["docker", "info"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        return f"no Docker engine answers (`docker info` failed: {probe.stderr.strip()[:80]})"
-    return None
-
-
-docker = pytest.mark.skipif(docker_ok() is not None, reason=str(docker_ok()))
+docker = pytest.mark.docker
 
 
 @pytest.fixture(scope="session")
 def images(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Images v1 and v3 (healthy) and v2 (unhealthy), FROM scratch with busybox-static."""
     busybox = shutil.which("busybox") or "/bin/busybox"
-    if not Path(busybox).exists():
-        pytest.skip("busybox is missing: apt-get install busybox-static")
+    need(
+        "busybox",
+        None if Path(busybox).exists() else "busybox is missing: apt-get install busybox-static",
+    )
     for version, healthy in [("v1", True), ("v2", False), ("v3", True)]:
         ctx = tmp_path_factory.mktemp(f"image-{version}")
         shutil.copy(busybox, ctx / "busybox")
@@ -81,7 +75,7 @@ def deploy_project(tmp_path: Path) -> Iterator[Path]:
         f"services:\n  api:\n    image: {IMAGE}:v2\n{HEALTHCHECK}"
     )
     yield root
-    if docker_ok() is None:
+    if docker_problem() is None:
         ids = subprocess.run(["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project"],
                              capture_output=True, text=True).stdout.split()  # fmt: skip
         ours = [

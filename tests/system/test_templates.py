@@ -15,6 +15,7 @@ import pytest
 from mlopsctl.core import config
 from mlopsctl.core.scaffold import create
 from tests.conftest import snapshot
+from tests.helpers.machine import need
 from tests.system.conftest import mlopsctl, run, tool
 
 TEMPLATES = [("4.1", "ci-pipeline", "cicd-pipeline"), ("5.1", "serving-api", "model-serving"),
@@ -33,7 +34,7 @@ def full(project: Path) -> Path:
 def promtool() -> str:
     found = shutil.which("promtool")
     if found is None:
-        pytest.skip("promtool is missing: apt-get install prometheus (.ci/run does)")
+        need("promtool", "promtool is missing: apt-get install prometheus (.ci/run does)")
     return found
 
 

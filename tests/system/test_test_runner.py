@@ -176,9 +176,20 @@ def test_workers_without_xdist_say_so(staged: Path) -> None:
 
 
 def test_the_projects_venv_runs_the_tests(staged: Path) -> None:
+    # A venv of its own that sees this interpreter's packages (pytest), whether this suite
+    # runs in a virtual environment or not (--system-site-packages would see only the base
+    # interpreter's, not an outer venv's).
     subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(staged / ".venv")], check=True
+        [sys.executable, "-m", "venv", "--without-pip", str(staged / ".venv")], check=True
     )
+    site = subprocess.run(
+        [str(staged / ".venv/bin/python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    import sysconfig
+
+    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(site, "outer.pth").write_text("\n".join(sorted(outer)) + "\n")
     code, doc = run_json(staged, "unit", "--stage", "6.1")
     assert code == 0
     assert doc["python"] == str(staged / ".venv/bin/python")
