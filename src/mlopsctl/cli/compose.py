@@ -40,6 +40,8 @@ def compose(o: Compose) -> int:
 
     if o.action not in ACTIONS:
         raise BadInput(f"Unknown compose action '{o.action}'; use {', '.join(ACTIONS)}.")
+    if not 0 < o.timeout <= 86400:  # also refuses nan and inf
+        raise BadInput(f"--timeout {o.timeout:g} is not a number of seconds from 1 to 86400.")
     cfg = config.load_project()
     root = cfg.require_root()
     name, file = compose_mod.resolve_target(root, o.target)

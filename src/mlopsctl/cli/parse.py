@@ -41,6 +41,9 @@ def parse(command: type[Command], args: list[str]) -> Command:
     values: dict[str, object] = {p.attr: p.initial() for p in command.params}
     words: list[str] = []
     extra: list[str] = []
+    if rest_param is not None and "--" in args:  # all after the first -- is the tool's
+        cut = args.index("--")
+        args, extra = args[:cut], args[cut + 1 :]
     given: set[str] = set()  # options given a value; as click, only the last one converts
     i = 0
     while i < len(args):

@@ -54,9 +54,17 @@ def init(o: Init) -> int:
         import typer
 
         name = typer.prompt("Project name", default=directory.absolute().name)
-    sc = create.plan_init(directory, name=name, package=o.package, force=o.force)
-    after = None if o.no_git else (lambda: create.init_git(directory))
-    return _finish(sc, "mlopsctl init", o.dry_run, o.json, f"init {o.directory}", after)
+    with create.project_lock(directory) as completed:
+        sc = create.plan_init(directory, name=name, package=o.package, force=o.force)
+        sc.notes.extend(_recovered(completed))
+        after = None if o.no_git else (lambda: create.init_git(directory))
+        return _finish(sc, "mlopsctl init", o.dry_run, o.json, f"init {o.directory}", after)
+
+
+def _recovered(completed: list[str]) -> list[str]:
+    if not completed:
+        return []
+    return [f"finished the writes of an interrupted run first: {', '.join(completed)}"]
 
 
 def new_stage(o: NewStage) -> int:
@@ -64,23 +72,23 @@ def new_stage(o: NewStage) -> int:
     from mlopsctl.core.scaffold import create
 
     cfg = config.load_project()
-    if o.source is not None:
+    if o.source is not None and (o.template is not None or o.sets or o.with_compose):
         from mlopsctl.errors import BadInput
 
-        if o.template is not None or o.sets or o.with_compose:
-            raise BadInput(
-                "--from copies a substage; it takes no --template, --set or --with-compose."
-            )
-        from mlopsctl.core.scaffold.clone import plan_clone
+        raise BadInput("--from copies a substage; it takes no --template, --set or --with-compose.")
+    with create.project_lock(cfg.require_root()) as completed:
+        if o.source is not None:
+            from mlopsctl.core.scaffold.clone import plan_clone
 
-        sc = plan_clone(cfg, o.source, o.substage, o.feature, o.force)
-    else:
-        sc = create.plan_new_stage(
-            cfg, o.substage, o.feature, o.template or create.STAGE_TEMPLATE,
-            create.parse_sets(o.sets), o.with_compose, o.force,
-        )  # fmt: skip
-    command = f"mlopsctl new-stage {o.substage}"
-    return _finish(sc, command, o.dry_run, o.json, f"new-stage {o.substage}")
+            sc = plan_clone(cfg, o.source, o.substage, o.feature, o.force)
+        else:
+            sc = create.plan_new_stage(
+                cfg, o.substage, o.feature, o.template or create.STAGE_TEMPLATE,
+                create.parse_sets(o.sets), o.with_compose, o.force,
+            )  # fmt: skip
+        sc.notes.extend(_recovered(completed))
+        command = f"mlopsctl new-stage {o.substage}"
+        return _finish(sc, command, o.dry_run, o.json, f"new-stage {o.substage}")
 
 
 def stages(o: Stages) -> int:

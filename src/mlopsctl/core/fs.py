@@ -8,12 +8,47 @@ from __future__ import annotations
 
 import os
 
+from mlopsctl.errors import BadInput, one_line
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
 TMP_SUFFIX = ".mlopsctl-tmp"  # every temporary file mlopsctl writes ends so (git-ignored)
+
+
+def inside(root: Path, rel: str, what: str = "path") -> Path:
+    """``root / rel`` when it stays inside ``root``; else bad input naming it.
+
+    The one containment rule for every path mlopsctl reads or writes for a project (record
+    entries, template outputs, ``--from`` sources): relative, no ``.``/``..`` parts, and no
+    folder on the way (nor the file itself) a symbolic link that leads out of the root.
+    """
+    parts = rel.split("/")
+    bad = (
+        not rel
+        or rel.startswith("/")
+        or "\\" in rel
+        or "\0" in rel
+        or any(p in ("", ".", "..") for p in parts)
+    )
+    if not bad:
+        real_root = os.path.realpath(root)
+        target = os.path.join(root, *parts)
+        for probe in (os.path.dirname(target), target):
+            real = os.path.realpath(probe)
+            if real != real_root and not real.startswith(real_root + os.sep):
+                bad = True
+                break
+    if bad:
+        raise BadInput(
+            f"{what} '{one_line(rel)}' leads outside the project at {one_line(str(root))}; "
+            "every path mlopsctl writes or reads for a project must stay inside it."
+        )
+    from pathlib import Path
+
+    return Path(root, *parts)
 
 
 def temp_name(path: Path) -> str:
@@ -66,7 +101,7 @@ def sha256(data: bytes) -> str:
 
 
 class FileLock:
-    """An exclusive ``flock`` on a file: held until released or until the holder dies.
+    """An exclusive ``flock`` on a file or folder: held until released or the holder dies.
 
     The kernel releases it with the last descriptor, so a killed holder never leaves a stale
     lock behind and two processes never hold it at once. ``info`` (one line) is written into
@@ -81,8 +116,12 @@ class FileLock:
         """Take the lock; without ``wait``, False when another process holds it."""
         import fcntl
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if os.path.isdir(self.path):  # a folder is locked through a read-only descriptor
+            fd = os.open(self.path, os.O_RDONLY)
+            info = ""
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:

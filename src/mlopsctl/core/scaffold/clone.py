@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from mlopsctl.core.config import Config
 from mlopsctl.core.conventions.ids import Feature, SubstageId, normalise_feature, parse_substage
+from mlopsctl.core.fs import inside
 from mlopsctl.core.git import repo
 from mlopsctl.core.scaffold import inventory, record
 from mlopsctl.core.scaffold.create import Scaffold, build_scaffold
@@ -91,7 +92,7 @@ def plan_clone(
     candidates = set(paths) | set(record.load(root))
     files = []
     for path in sorted(candidates):
-        full = root / path
+        full = inside(root, path, "--from source")
         if not full.is_file() or SHARED.search(path) or not any(t in path for t in tokens):
             continue
         if path.startswith(".mlops/"):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,22 @@ from mlopsctl.errors import BadInput
 
 PROJECT_TEMPLATE = "project"
 STAGE_TEMPLATE = "stage"
+
+
+@contextlib.contextmanager
+def project_lock(folder: Path) -> Iterator[list[str]]:
+    """Hold the project's write lock (a ``flock`` on its root folder, so nothing is written
+    to take it): two runs that write the same project take turns, and each plans on what the
+    other wrote. Inside, a run that a crash interrupted is finished first; the context value
+    lists the files that completed."""
+    from mlopsctl.core.fs import FileLock
+    from mlopsctl.core.scaffold.plan import recover
+
+    existing = folder.absolute()
+    while not existing.is_dir():
+        existing = existing.parent
+    with FileLock(existing):
+        yield recover(folder) if folder.is_dir() else []
 
 
 def parse_sets(values: list[str]) -> dict[str, str]:

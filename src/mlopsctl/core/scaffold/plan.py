@@ -9,11 +9,12 @@ lines it lacks, e.g. a requirement a template needs).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlopsctl.core import fs
 from mlopsctl.core.scaffold.render import RenderedFile
 from mlopsctl.errors import Conflict
 
@@ -58,7 +59,7 @@ def build(root: Path, files: list[RenderedFile], force: bool = False) -> Plan:
     """Compare each rendered file with what is on disk."""
     plan = Plan(root)
     for f in sorted(files, key=lambda f: f.path):
-        target = root / f.path
+        target = fs.inside(root, f.path, "template output")
         if target.is_dir():
             action = "conflict"
         elif not target.exists():
@@ -105,50 +106,115 @@ def ensure_no_conflicts(plan: Plan, command: str) -> None:
         )
 
 
-def apply(plan: Plan, extra: dict[str, bytes] | None = None) -> list[str]:
-    """Write every ``create``/``overwrite`` (and ``extra`` files) all-or-nothing.
+STAGING = ".mlops/tmp"  # temporary files and the journal; git-ignored by its own .gitignore
+JOURNAL = "journal.json"
 
-    All contents are first staged as temporary files beside their targets; only then are they
-    renamed into place. A failure at any point removes what was staged, restores replaced
-    files and removes folders this call created.
+
+def apply(plan: Plan, extra: dict[str, bytes] | None = None) -> list[str]:
+    """Write every ``create``/``overwrite``/``update`` (then ``extra``) all-or-nothing.
+
+    Every content is first written to a temporary file under ``.mlops/tmp`` and flushed to
+    disk; a journal naming them is written next; only then is each renamed over its target
+    (``extra``, the record, last). A rename is atomic, so at every instant a target holds its
+    old content or its new one, and the record is never absent. An error rolls back what was
+    renamed (from hard-linked copies of the replaced files); a crash leaves the journal, and
+    the next run under the project lock finishes the renames (:func:`recover`).
     """
     ensure_no_conflicts(plan, "the command")
-    items = [(plan.root / a.path, a.file.content, a.file.executable) for a in plan.writes]
-    items += [(plan.root / rel, data, False) for rel, data in (extra or {}).items()]
+    root = plan.root
+    items = [(a.path, a.file.content, a.file.executable) for a in plan.writes]
+    items += [(rel, data, False) for rel, data in (extra or {}).items()]
+    targets = [(fs.inside(root, rel, "file"), rel, data, ex) for rel, data, ex in items]
+    staging = _staging(root)
     created_dirs: list[Path] = []
-    staged: list[tuple[Path, Path]] = []
-    backups: list[tuple[Path, Path | None]] = []  # target, backup of what it replaced
+    entries: list[dict[str, object]] = []
+    done: list[tuple[Path, str | None]] = []  # renamed targets, and the copy of what they held
     try:
-        for target, data, executable in items:
-            _make_parents(target.parent, created_dirs)
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            staged.append((Path(name), target))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(name, 0o755 if executable else 0o644)
-        for tmp, target in staged:
+        for target, rel, data, executable in targets:
+            tmp = fs.write_temp(staging / "f", data, 0o755 if executable else 0o644)
             backup = None
-            if target.exists():
-                backup = target.with_name(f".{target.name}.mlopsctl-backup")
-                os.replace(target, backup)
-            backups.append((target, backup))
-            os.replace(tmp, target)
+            if target.is_file():
+                backup = fs.temp_name(staging / "b")
+                _copy_aside(target, backup)
+            entries.append({"path": rel, "tmp": tmp, "backup": backup})
+        fs.atomic_write(staging / JOURNAL, json.dumps({"entries": entries}).encode())
+        for entry, (target, _, _, _) in zip(entries, targets, strict=True):
+            _make_parents(target.parent, created_dirs)
+            os.replace(str(entry["tmp"]), target)
+            done.append((target, entry["backup"]))  # type: ignore[arg-type]
     except BaseException:
-        for target, backup in reversed(backups):
+        for target, backup in reversed(done):
             if backup is not None:
                 os.replace(backup, target)
             else:
                 target.unlink(missing_ok=True)
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
         for folder in reversed(created_dirs):
             with contextlib.suppress(OSError):
                 folder.rmdir()
+        _clear_staging(root)
         raise
-    for _, backup in backups:
-        if backup is not None:
-            backup.unlink(missing_ok=True)
-    return [str(t.relative_to(plan.root).as_posix()) for t, _, _ in items]
+    _clear_staging(root)
+    return [rel for _, rel, _, _ in targets]
+
+
+def recover(root: Path) -> list[str]:
+    """Finish the writes of a run that was killed after its journal was written.
+
+    Temporary files are complete before the journal names them, so the renames it lists can
+    be done again; what is left of a run killed before that is removed (nothing had changed).
+    Returns the paths it completed.
+    """
+    staging = root / STAGING
+    if not staging.is_dir():
+        return []
+    journal = staging / JOURNAL
+    completed: list[str] = []
+    if journal.is_file():
+        try:
+            entries = json.loads(journal.read_text(encoding="utf-8"))["entries"]
+        except (OSError, ValueError, KeyError, TypeError):
+            entries = []
+        for entry in entries:
+            tmp = str(entry.get("tmp", ""))
+            if tmp and os.path.isfile(tmp):
+                target = fs.inside(root, str(entry["path"]), "journal entry")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, target)
+                completed.append(str(entry["path"]))
+    _clear_staging(root)
+    return completed
+
+
+def _staging(root: Path) -> Path:
+    staging = fs.inside(root, STAGING, "staging folder")
+    staging.mkdir(parents=True, exist_ok=True)
+    ignore = staging / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# mlopsctl's temporary files: never committed\n*\n")
+    return staging
+
+
+def _clear_staging(root: Path) -> None:
+    staging = root / STAGING
+    if not staging.is_dir() or staging.is_symlink():
+        return
+    for child in staging.iterdir():
+        if child.name != ".gitignore":
+            child.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        (staging / ".gitignore").unlink()
+        staging.rmdir()
+        staging.parent.rmdir()  # .mlops, when the staging folder was all it held
+
+
+def _copy_aside(target: Path, backup: str) -> None:
+    """Keep what ``target`` holds (a hard link, else a copy) without moving it."""
+    try:
+        os.link(target, backup)
+    except OSError:
+        import shutil
+
+        shutil.copy2(target, backup)
 
 
 def _make_parents(folder: Path, created: list[Path]) -> None:

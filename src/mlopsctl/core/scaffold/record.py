@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from mlopsctl import __version__
-from mlopsctl.core.fs import sha256
+from mlopsctl.core.fs import inside, sha256
 from mlopsctl.core.scaffold.plan import Plan
+from mlopsctl.errors import BadInput, one_line
 
 RECORD_PATH = ".mlops/generated.json"
 
@@ -34,20 +35,58 @@ class Entry:
         return "pristine" if sha256(target.read_bytes()) == self.sha256 else "modified"
 
 
+REPAIR = (
+    "resolve the merge conflict in it, or restore it with "
+    "`git checkout HEAD -- .mlops/generated.json`"
+)
+
+
+def _damaged(why: str) -> BadInput:
+    return BadInput(f"{RECORD_PATH} is damaged ({why}); {REPAIR}. Nothing was changed.")
+
+
 def load(root: Path) -> dict[str, Entry]:
+    """The record's entries; a record that cannot be read whole is bad input, never replaced.
+
+    Every path in it must stay inside the project (the file is committed, so a pull request
+    could plant one that does not).
+    """
     path = root / RECORD_PATH
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw_bytes = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except ValueError:
-        return {}
-    files = raw.get("files", {}) if isinstance(raw, dict) else {}
-    return {
-        p: Entry(p, e["template"], e.get("parameters", {}), e.get("mlopsctl", "?"), e["sha256"])
-        for p, e in files.items()
-        if isinstance(e, dict) and "template" in e and "sha256" in e
-    }
+    except IsADirectoryError:
+        raise _damaged("it is a folder") from None
+    except OSError as exc:
+        raise BadInput(f"Cannot read {RECORD_PATH} ({exc.strerror}).") from None
+    try:
+        raw = json.loads(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _damaged("it is not UTF-8 text") from None
+    except ValueError as exc:
+        conflict = b"<<<<<<<" in raw_bytes
+        raise _damaged(
+            "it holds merge-conflict markers" if conflict else f"not JSON: {exc}"
+        ) from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("files"), dict):
+        raise _damaged('it has no "files" mapping')
+    entries = {}
+    for p, e in raw["files"].items():
+        if not (
+            isinstance(e, dict)
+            and isinstance(e.get("template"), str)
+            and isinstance(e.get("sha256"), str)
+            and len(e["sha256"]) == 64
+            and isinstance(e.get("parameters", {}), dict)
+            and isinstance(e.get("mlopsctl", "?"), str)
+        ):
+            raise _damaged(f"the entry of '{one_line(str(p))}' is not a file record")
+        inside(root, p, f"{RECORD_PATH} entry")
+        entries[p] = Entry(
+            p, e["template"], e.get("parameters", {}), e.get("mlopsctl", "?"), e["sha256"]
+        )
+    return entries
 
 
 def updated(root: Path, plan: Plan, template: str, parameters: dict[str, Any]) -> bytes | None:
