@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import inspect
 import os
+import sys
 import typing
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ import typer
 
 from mlopsctl import __version__
 from mlopsctl.cli import edge
-from mlopsctl.cli.commands import REGISTRY, Command, Param
+from mlopsctl.cli.commands import REGISTRY, Command, Param, find
+from mlopsctl.errors import one_line
 
 
 def _version(value: bool) -> None:
@@ -140,8 +142,6 @@ def build_app() -> typer.Typer:
 def split_rest(args: list[str]) -> tuple[list[str], list[str]]:
     """For a command that hands words after ``--`` to another tool, click would give them
     to the command's own list argument; split them off first, as the fast parser does."""
-    from mlopsctl.cli.commands import find
-
     lead = 0
     while lead < len(args) and args[lead].startswith("--") and args[lead] != "--":
         lead += 1
@@ -156,8 +156,19 @@ def run(args: list[str]) -> int:
     """Run the Typer application on ``args`` (help, completion, or a usage error)."""
     head, rest = split_rest(args)
     try:
-        build_app()(args=head, prog_name="mlopsctl", obj={"rest": rest})
-    except SystemExit as exc:
+        app = build_app()
+        code = app(args=head, prog_name="mlopsctl", obj={"rest": rest}, standalone_mode=False)
+    except SystemExit as exc:  # completion exits on its own
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
-    return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("mlopsctl: interrupted\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - click's usage errors (and Abort): one line
+        message = str(getattr(exc, "format_message", lambda: "aborted")()).rstrip(".")
+        if message:  # (an empty one follows the help shown for a bare group)
+            command, _ = find([a for a in head if a != "--debug"])
+            where = f"mlopsctl {command.name} --help" if command else "mlopsctl --help"
+            sys.stderr.write(f"mlopsctl: error: {one_line(message)}; see `{where}`\n")
+        return int(getattr(exc, "exit_code", 1))
+    return code if isinstance(code, int) else 0

@@ -43,6 +43,10 @@ DEFAULT_BRANCH_KINDS = [
 
 KEBAB = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"  # whole-string patterns, matched with fullmatch
 IDENT = r"[a-z_][a-z0-9_]*"
+# Names and titles are written into Python, TOML, YAML and Markdown: no quotes, backslashes,
+# dollars, braces, comment or control characters.
+SAFE_TEXT = r"\w[\w .,/()+&-]{0,79}"
+TEXT_RULE = "letters, digits, spaces and . , / ( ) + & - (80 at most)"
 
 
 class Stage:
@@ -119,6 +123,13 @@ class Config:
         return Path(self.root_dir)
 
 
+def check_text(value: str, what: str) -> str:
+    """``value`` if it is safe to write into generated files, else bad input naming it."""
+    if not re.fullmatch(SAFE_TEXT, value):
+        raise BadInput(f"{what} '{one_line(value)}' may hold only {TEXT_RULE}.")
+    return value
+
+
 def check_package(name: str) -> str:
     """``name`` if it can be the project's Python package, else bad input saying why."""
     import keyword
@@ -127,6 +138,10 @@ def check_package(name: str) -> str:
     shown = one_line(name)
     if not re.fullmatch(IDENT, name):
         raise BadInput(f"Package '{shown}' is not a Python package name; use snake_case.")
+    if len(name) > 64:
+        raise BadInput(
+            f"Package '{shown[:40]}...' is longer than 64 characters; use a shorter one."
+        )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise BadInput(f"Package '{shown}' is a Python keyword; choose another --package.")
     if name in sys.stdlib_module_names:
@@ -206,7 +221,7 @@ def _str(pattern: str | None = None, what: str = "") -> Check:
         if not isinstance(value, str) or not value:
             raise _fail(fn, key, "must be a non-empty string")
         if pattern is not None and not re.fullmatch(pattern, value):
-            raise _fail(fn, key, f"must be {what}, got '{value}'")
+            raise _fail(fn, key, f"must be {what}, got '{one_line(value)}'")
         return value
 
     return check
@@ -287,7 +302,9 @@ def _stages(value: Any, key: str, fn: str) -> Any:
     if not isinstance(value, dict) or not value:
         raise _fail(fn, key, "must be a non-empty mapping of stage numbers to {slug, title}")
     out: dict[str, Any] = {}
-    stage_fields = _section({"slug": _str(KEBAB, "a kebab-case slug"), "title": _str()})
+    stage_fields = _section(
+        {"slug": _str(KEBAB, "a kebab-case slug"), "title": _str(SAFE_TEXT, TEXT_RULE)}
+    )
     for n, spec in value.items():
         if not (isinstance(n, int) or (isinstance(n, str) and n.isdigit())) or not (
             1 <= int(n) <= 99

@@ -10,6 +10,7 @@ from mlopsctl.core.config import Stage
 from mlopsctl.errors import BadInput
 
 _STAGE_ID = re.compile(r"([0-9]+)\.([0-9]+)")
+MAX_FEATURE = 64
 _FEATURE_CHARS = re.compile(r"[A-Za-z0-9 _-]+")
 
 
@@ -67,6 +68,11 @@ def normalise_feature(text: str) -> Feature:
     if not words or not words[0][0].isalpha():
         raise BadInput(f"Feature name '{text}' must start with a letter; e.g. monitoring-api.")
     snake = "_".join(words)
+    if len(snake) > MAX_FEATURE:  # it becomes part of file names (255 bytes at most)
+        raise BadInput(
+            f"Feature name '{text[:40]}...' is longer than {MAX_FEATURE} characters; "
+            "use a shorter name."
+        )
     if keyword.iskeyword(snake):
         raise BadInput(f"Feature name '{text}' is a Python keyword; choose another name.")
     return Feature(

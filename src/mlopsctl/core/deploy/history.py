@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlopsctl.errors import BadInput, one_line
+
 DB_PATH = ".mlops/state/releases.db"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS releases (
@@ -49,26 +51,56 @@ class Release:
         return asdict(self)
 
 
+def _damaged(why: object) -> BadInput:
+    return BadInput(
+        f"{DB_PATH} is damaged ({one_line(str(why))}); move it aside "
+        f"(mv {DB_PATH} {DB_PATH}.bad) and the next deploy starts a new history."
+    )
+
+
 def _connect(root: Path) -> sqlite3.Connection:
     path = root / DB_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30)
-    conn.execute(SCHEMA)
+    try:
+        conn = sqlite3.connect(path, timeout=30)
+        conn.execute(SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(exc) from None
     return conn
+
+
+def _row(r: tuple[Any, ...]) -> Release:
+    try:
+        ids = json.loads(r[11])
+        if not isinstance(ids, list):
+            raise ValueError("image_ids is not a list")
+        return Release(
+            id=int(r[0]), environment=str(r[1]), version=str(r[2]), action=str(r[3]),
+            strategy=str(r[4]), outcome=str(r[5]), colour=None if r[6] is None else str(r[6]),
+            started_at=float(r[7]), duration=float(r[8]), user=str(r[9]),
+            git_commit=None if r[10] is None else str(r[10]), image_ids=[str(i) for i in ids],
+            message=str(r[12]),
+        )  # fmt: skip
+    except (TypeError, ValueError) as exc:
+        raise _damaged(f"row {r[0]!r}: {exc}") from None
 
 
 def record(root: Path, release: Release) -> Release:
     with closing(_connect(root)) as conn, conn:
-        cur = conn.execute(
-            "INSERT INTO releases (environment, version, action, strategy, outcome, colour,"
-            " started_at, duration, user, git_commit, image_ids, message)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                release.environment, release.version, release.action, release.strategy,
-                release.outcome, release.colour, release.started_at, release.duration,
-                release.user, release.git_commit, json.dumps(release.image_ids), release.message,
-            ),
-        )  # fmt: skip
+        try:
+            cur = conn.execute(
+                "INSERT INTO releases (environment, version, action, strategy, outcome, colour,"
+                " started_at, duration, user, git_commit, image_ids, message)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    release.environment, release.version, release.action, release.strategy,
+                    release.outcome, release.colour, release.started_at, release.duration,
+                    release.user, release.git_commit, json.dumps(release.image_ids),
+                    release.message,
+                ),
+            )  # fmt: skip
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(exc) from None
         release.id = cur.lastrowid
     return release
 
@@ -83,31 +115,11 @@ def history(root: Path, environment: str | None = None) -> list[Release]:
         query += " WHERE environment = ?"
         params = (environment,)
     with closing(_connect(root)) as conn:
-        rows = conn.execute(query + " ORDER BY id", params).fetchall()
-    return [
-        Release(
-            id=r[0],
-            environment=r[1],
-            version=r[2],
-            action=r[3],
-            strategy=r[4],
-            outcome=r[5],
-            colour=r[6],
-            started_at=r[7],
-            duration=r[8],
-            user=r[9],
-            git_commit=r[10],
-            image_ids=json.loads(r[11]),
-            message=r[12],
-        )
-        for r in rows
-    ]
-
-
-def live(root: Path, environment: str) -> Release | None:
-    """The release serving now: the last successful deploy or rollback."""
-    ok = [r for r in history(root, environment) if r.outcome == "success"]
-    return ok[-1] if ok else None
+        try:
+            rows = conn.execute(query + " ORDER BY id", params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(exc) from None
+    return [_row(r) for r in rows]
 
 
 def previous_good(root: Path, environment: str) -> Release | None:

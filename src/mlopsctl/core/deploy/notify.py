@@ -9,6 +9,7 @@ import urllib.request
 from typing import Any
 
 from mlopsctl.core.config import Config
+from mlopsctl.core.secrets import mask_text
 
 
 def webhook_url(config: Config) -> str | None:
@@ -31,14 +32,28 @@ def message(project: str, release: Any) -> dict[str, Any]:
 
 
 def send(url: str, payload: dict[str, Any], timeout: float = 5.0) -> str | None:
-    """POST ``payload``; None on success, else a warning sentence."""
+    """POST ``payload``; None on success, else a warning sentence (the URL never in it: its
+    path is the secret)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the notification webhook is not a valid URL; check notify.webhook"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "the notification webhook must be an http(s) URL; check notify.webhook"
+    where = f"{parts.scheme}://{parts.hostname}"
     request = urllib.request.Request(
         url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             if response.status >= 300:
-                return f"the notification webhook answered {response.status}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return f"the notification webhook failed ({exc})"
+                return f"the notification webhook at {where} answered {response.status}"
+    except urllib.error.HTTPError as exc:
+        return f"the notification webhook at {where} answered {exc.code}"
+    except urllib.error.URLError as exc:
+        return f"the notification webhook at {where} failed ({mask_text(str(exc.reason))})"
+    except (OSError, ValueError) as exc:
+        return f"the notification webhook at {where} failed ({type(exc).__name__})"
     return None

@@ -26,8 +26,8 @@ from mlopsctl.core.fs import atomic_write
 from mlopsctl.errors import BadInput
 
 STATE_DIR = ".mlops/state/deploy"
-VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
-ENV_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")  # matched whole (fullmatch)
+ENV_NAME = re.compile(r"[a-z][a-z0-9-]*")
 COLOURS = ("blue", "green")
 
 
@@ -92,9 +92,9 @@ def plan(
     config: Config, environment: str, version: str, action: str = "deploy", strategy: str = "auto"
 ) -> Plan:
     root = config.require_root()
-    if not ENV_NAME.match(environment):
+    if not ENV_NAME.fullmatch(environment):
         raise BadInput(f"Environment '{environment}' is not a lower-case name; e.g. staging.")
-    if not VERSION.match(version):
+    if not VERSION.fullmatch(version):
         raise BadInput(
             f"Version '{version}' may hold letters, digits, '.', '_', '+' and '-'; e.g. v1.2.0."
         )

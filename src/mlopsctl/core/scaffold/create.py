@@ -11,7 +11,7 @@ from typing import Any
 
 from mlopsctl import __version__
 from mlopsctl.core import config as config_mod
-from mlopsctl.core.config import Config, Stage, check_package
+from mlopsctl.core.config import Config, Stage, check_package, check_text
 from mlopsctl.core.conventions.ids import normalise_feature, parse_substage
 from mlopsctl.core.scaffold import plan as plan_mod
 from mlopsctl.core.scaffold import record, render, templates
@@ -150,7 +150,7 @@ def plan_init(
     root = directory.absolute()
     if root.exists() and not root.is_dir():
         raise BadInput(f"{directory} is a file; give init a folder.")
-    project_name = name or root.name
+    project_name = check_text(name or root.absolute().name, "Project name")
     if package is None:
         try:
             package = normalise_feature(project_name).snake

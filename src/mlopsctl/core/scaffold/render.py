@@ -89,6 +89,11 @@ def render(template: Template, context: dict[str, Any]) -> list[RenderedFile]:
                 f"Template '{template.name}' failed to render {src}: {exc.message}; "
                 "fix the template or pass the missing value with --set."
             ) from exc
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
+            raise BadInput(
+                f"Template '{template.name}' failed to render {src} "
+                f"({type(exc).__name__}: {exc}); fix the template."
+            ) from exc
     return out
 
 

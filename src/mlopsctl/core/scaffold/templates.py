@@ -8,11 +8,14 @@ packaged one, file by file, so a project can override a single file.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlopsctl.errors import BadInput
+from mlopsctl.core.config import SAFE_TEXT
+from mlopsctl.errors import BadInput, one_line
 
 MANIFEST = "template.yaml"
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
@@ -36,24 +39,40 @@ class Parameter:
     default: Any
     help: str = ""
     choices: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None  # for str: what a whole value must match (else SAFE_TEXT)
 
     def coerce(self, text: str) -> Any:
         """Turn a ``--set`` value into this parameter's type."""
         if self.type == "bool":
-            low = text.strip().lower()
-            if low in ("1", "true", "yes", "on"):
+            word = text.strip().lower()
+            if word in ("1", "true", "yes", "on"):
                 return True
-            if low in ("0", "false", "no", "off"):
+            if word in ("0", "false", "no", "off"):
                 return False
             raise BadInput(f"--set {self.name}={text}: expected true or false.")
+        shown = one_line(text)
         if self.type in ("int", "float"):
+            kind = "a whole number" if self.type == "int" else "a number"
             try:
-                return int(text) if self.type == "int" else float(text)
+                value: float = int(text) if self.type == "int" else float(text)
             except ValueError:
-                kind = "a whole number" if self.type == "int" else "a number"
-                raise BadInput(f"--set {self.name}={text}: expected {kind}.") from None
+                raise BadInput(f"--set {self.name}={shown}: expected {kind}.") from None
+            low = -math.inf if self.min is None else self.min
+            high = math.inf if self.max is None else self.max
+            if not (math.isfinite(value) and low <= value <= high):
+                span = f" from {low:g} to {high:g}"
+                raise BadInput(f"--set {self.name}={shown}: expected {kind}{span}.")
+            return value
         if self.choices and text not in self.choices:
-            raise BadInput(f"--set {self.name}={text}: expected one of {', '.join(self.choices)}.")
+            raise BadInput(f"--set {self.name}={shown}: expected one of {', '.join(self.choices)}.")
+        pattern = self.pattern or SAFE_TEXT
+        if not re.fullmatch(pattern, text):
+            raise BadInput(
+                f"--set {self.name}={shown}: must match {pattern} (it is written into code and "
+                "configuration files)."
+            )
         return text
 
 
@@ -107,6 +126,14 @@ class Template:
         values = {n: p.default for n, p in self.parameters.items()}
         values.update({k: self.parameters[k].coerce(v) for k, v in sets.items()})
         return values
+
+
+def _bound(value: Any, path: Path, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadInput(f"{path}: parameter '{name}' has a min or max that is not a number.")
+    return float(value)
 
 
 def search_roots(project_root: Path | None) -> list[Path]:
@@ -168,6 +195,9 @@ def _read_manifest(
             spec.get("default"),
             spec.get("help", ""),
             tuple(spec.get("choices", ())),
+            _bound(spec.get("min"), path, pname),
+            _bound(spec.get("max"), path, pname),
+            spec.get("pattern"),
         )
     files = dict(base.files) if base else {}
     for src, opts in (raw.get("files") or {}).items():

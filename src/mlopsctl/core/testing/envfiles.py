@@ -12,13 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlopsctl.core import secrets
 from mlopsctl.errors import BadInput
 
-SECRET = re.compile(
-    r"SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|WEBHOOK"
-)
 ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-MASK = "********"
 
 
 @dataclass
@@ -29,12 +26,11 @@ class Variable:
 
     @property
     def secret(self) -> bool:
-        return bool(SECRET.search(self.key.upper()))
+        """The key names a secret, or the value carries one (a password in a URL, a token)."""
+        return secrets.is_secret_key(self.key) or secrets.value_has_secret(self.value or "")
 
     def shown(self) -> str | None:
-        if self.value is None:
-            return None
-        return MASK if self.secret and self.value else self.value
+        return secrets.shown(self.key, self.value)
 
 
 @dataclass

@@ -200,6 +200,8 @@ def run(
     gate = options.cov_fail_under
     if gate is None and options.cov:
         gate = float(config.section("tests")["coverage_gate"])
+    if options.junit_xml is not None and options.junit_xml.is_dir():
+        raise BadInput(f"--junit-xml {options.junit_xml} is a folder; name a file, e.g. junit.xml.")
     if gate is not None and not 0 <= gate <= 100:  # also refuses nan
         raise BadInput(f"--cov-fail-under {gate:g} is outside 0-100; give a percentage.")
     env, env_files = environment(root, options)
