@@ -67,10 +67,13 @@ def build(root: Path, files: list[RenderedFile], force: bool = False) -> Plan:
         elif f.existing == "keep":
             action = "keep"
         elif f.existing == "append":
-            merged = merge_lines(target.read_bytes(), f.content)
+            current = target.read_bytes()
+            merged = merge_lines(current, f.content)
             action = "identical" if merged is None else "update"
-            if merged is not None:
-                f = RenderedFile(f.path, merged, f.executable, f.existing)
+            # the action carries the whole file as it is (or will be), not the fragment
+            f = RenderedFile(
+                f.path, current if merged is None else merged, f.executable, f.existing
+            )
         elif target.read_bytes() == f.content:
             action = "identical"
         else:

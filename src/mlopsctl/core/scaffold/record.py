@@ -94,11 +94,19 @@ def updated(root: Path, plan: Plan, template: str, parameters: dict[str, Any]) -
     entries = load(root)
     before = dict(entries)
     for action in plan.actions:
-        if action.action in ("create", "overwrite", "identical"):
-            digest = sha256(action.file.content)
-            old = entries.get(action.path)
-            if action.action == "identical" and old is not None and old.sha256 == digest:
-                continue
+        if action.action not in ("create", "overwrite", "identical", "update"):
+            continue
+        digest = sha256(action.file.content)
+        old = entries.get(action.path)
+        if old is not None and old.sha256 == digest:
+            continue
+        if action.action == "update" and old is not None:
+            # lines appended to a file another template made: it stays that template's,
+            # with the content as mlopsctl left it (so it still reads as pristine)
+            entries[action.path] = Entry(
+                action.path, old.template, old.parameters, __version__, digest
+            )
+        else:
             entries[action.path] = Entry(action.path, template, parameters, __version__, digest)
     if entries == before and (root / RECORD_PATH).exists():
         return None

@@ -1,0 +1,164 @@
+"""Crashes during the apply step: at every write and rename, and ``kill -9`` at random.
+
+After each crash every target holds its old content or its new one (never a part, never
+missing when it existed), the record parses, and the next run finishes the job: the tree then
+equals a run that was never interrupted, and no temporary file is left for git to see.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.system.conftest import mlopsctl
+
+# Runs mlopsctl with os.replace, os.fsync and os.link counted; the process dies (as by
+# SIGKILL: no cleanup, no exit handlers) at call number K.
+CRASHER = """
+import os, sys
+limit, count = int(sys.argv[1]), [0]
+def counted(real):
+    def call(*args, **kwargs):
+        count[0] += 1
+        if count[0] == limit:
+            os._exit(137)
+        return real(*args, **kwargs)
+    return call
+for name in ("replace", "fsync", "link"):
+    setattr(os, name, counted(getattr(os, name)))
+from mlopsctl.main import main
+code = main(sys.argv[2:])
+sys.stderr.write(f"calls={count[0]}\\n")
+sys.exit(code)
+"""
+
+SCENARIOS = {
+    "new stage with appends": ["new-stage", "6.2", "alerts", "--template", "monitoring"],
+    "forced overwrite of an edited file": ["new-stage", "6.1", "latency", "--force"],
+}
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A committed project where 6.1 exists and its module was edited by the user."""
+    from mlopsctl.core.scaffold import create
+
+    root = tmp_path_factory.mktemp("crash") / "demo"
+    create.plan_init(root, name="demo").apply()
+    create.init_git(root)
+    out = mlopsctl(root, "new-stage", "6.1", "latency")
+    assert out.returncode == 0, out.stderr
+    module = root / "src/demo/monitoring/latency.py"
+    module.write_text(module.read_text() + "\n# the user's own line\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "chore: base", "--no-verify")
+    return root
+
+
+def crash_run(project: Path, limit: int, args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", CRASHER, str(limit), *args],
+        cwd=project, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def check_after_crash(old: dict[str, bytes], new: dict[str, bytes], now: dict[str, bytes]) -> None:
+    for path in set(old) | set(new):
+        if path.startswith(".mlops/tmp/"):
+            continue
+        assert now.get(path) in (old.get(path), new.get(path)), path
+    record = now.get(".mlops/generated.json")
+    assert record is not None
+    json.loads(record)
+
+
+def finish_and_compare(project: Path, args: list[str], new: dict[str, bytes]) -> None:
+    again = mlopsctl(project, *args)
+    assert again.returncode == 0, again.stderr
+    assert tree(project) == new
+    assert not (project / ".mlops/tmp").exists()
+    status = git(project, "status", "--porcelain", "--untracked-files=all", "--", ".mlops")
+    assert status in ("", "M .mlops/generated.json"), status
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_a_crash_at_every_write_and_rename(base: Path, tmp_path: Path, scenario: str) -> None:
+    args = SCENARIOS[scenario]
+    old = tree(base)
+    reference = tmp_path / "reference"
+    shutil.copytree(base, reference, symlinks=True)
+    assert crash_run(reference, 10**9, args).returncode == 0  # (it also warms the parse cache)
+    new = tree(reference)
+    counting = tmp_path / "counting"
+    shutil.copytree(base, counting, symlinks=True)
+    done = crash_run(counting, 10**9, args)
+    assert done.returncode == 0, done.stderr
+    assert tree(counting) == new
+    calls = int(done.stderr.strip().rsplit("calls=", 1)[1])
+    assert new != old
+    assert calls >= 3
+    for limit in range(1, calls + 1):
+        project = tmp_path / f"crash-{limit}"
+        shutil.copytree(base, project, symlinks=True)
+        crashed = crash_run(project, limit, args)
+        assert crashed.returncode == 137, (limit, crashed.stderr)
+        check_after_crash(old, new, tree(project))
+        finish_and_compare(project, args, new)
+        shutil.rmtree(project)
+
+
+def test_kill_9_at_random_moments(base: Path, tmp_path: Path) -> None:
+    args = SCENARIOS["new stage with appends"]
+    old = tree(base)
+    reference = tmp_path / "reference"
+    shutil.copytree(base, reference, symlinks=True)
+    start = time.perf_counter()
+    assert mlopsctl(reference, *args).returncode == 0
+    span = time.perf_counter() - start
+    new = tree(reference)
+    chance = random.Random(20261123)
+    killed_mid_run = 0
+    for trial in range(50):
+        project = tmp_path / f"kill-{trial}"
+        shutil.copytree(base, project, symlinks=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mlopsctl", *args], cwd=project,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(chance.uniform(0, span))
+        proc.send_signal(signal.SIGKILL)
+        if proc.wait() == -signal.SIGKILL:
+            killed_mid_run += 1
+        check_after_crash(old, new, tree(project))
+        finish_and_compare(project, args, new)
+        shutil.rmtree(project)
+    assert killed_mid_run > 0
+    print(f"\n{killed_mid_run} of 50 runs were killed before they ended")
+
+
+def test_temporary_files_are_invisible_to_git(base: Path, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(base, project, symlinks=True)
+    assert crash_run(project, 14, SCENARIOS["new stage with appends"]).returncode == 137
+    assert (project / ".mlops/tmp").is_dir() and any((project / ".mlops/tmp").iterdir())
+    status = git(project, "status", "--porcelain", "--untracked-files=all")
+    assert ".mlops/tmp" not in status
+    assert os.listdir(project / ".mlops/tmp")
