@@ -344,7 +344,7 @@ def test_webhook_is_notified_and_a_failing_one_only_warns(deploy_project: Path) 
     gone = mlopsctl(deploy_project, "deploy", "staging", "--version", "v10",
                     env={"MLOPS_NOTIFY_WEBHOOK": url})  # fmt: skip
     assert gone.returncode == 0
-    assert "warning: the notification webhook failed" in gone.stderr
+    assert "warning: the notification webhook at http://127.0.0.1 failed" in gone.stderr
 
 
 def test_no_engine_exits_4(deploy_project: Path) -> None:
