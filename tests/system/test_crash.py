@@ -22,8 +22,9 @@ import pytest
 from tests.conftest import git
 from tests.system.conftest import mlopsctl
 
-# Runs mlopsctl with os.replace, os.fsync and os.link counted; the process dies (as by
-# SIGKILL: no cleanup, no exit handlers) at call number K.
+# Runs mlopsctl with every file write (os.write under the file objects: os.open counts each
+# new file), os.replace and os.link counted; the process dies (as by SIGKILL: no cleanup, no
+# exit handlers) at call number K.
 CRASHER = """
 import os, sys
 limit, count = int(sys.argv[1]), [0]
@@ -34,7 +35,7 @@ def counted(real):
             os._exit(137)
         return real(*args, **kwargs)
     return call
-for name in ("replace", "fsync", "link"):
+for name in ("replace", "open", "link"):
     setattr(os, name, counted(getattr(os, name)))
 from mlopsctl.main import main
 code = main(sys.argv[2:])

@@ -116,8 +116,8 @@ JOURNAL = "journal.json"
 def apply(plan: Plan, extra: dict[str, bytes] | None = None) -> list[str]:
     """Write every ``create``/``overwrite``/``update`` (then ``extra``) all-or-nothing.
 
-    Every content is first written to a temporary file under ``.mlops/tmp`` and flushed to
-    disk; a journal naming them is written next; only then is each renamed over its target
+    Every content is first written to a temporary file under ``.mlops/tmp``; a journal
+    naming them is written next; only then is each renamed over its target
     (``extra``, the record, last). A rename is atomic, so at every instant a target holds its
     old content or its new one, and the record is never absent. An error rolls back what was
     renamed (from hard-linked copies of the replaced files); a crash leaves the journal, and
