@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from mlopsctl.core.proc import find_tool
+from tests.helpers.machine import need
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,3 +64,39 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     run([str(root / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], root.parent, env)
     return root
+
+
+# --- the Docker engine: images FROM scratch with busybox-static ------------------------------
+
+IMAGE = "mlopsctl-test-app"
+HEALTHCHECK = """    stop_grace_period: 1s
+    healthcheck:
+      test: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]
+      interval: 1s
+      timeout: 2s
+      retries: 2
+"""
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Images v1 and v3 (healthy) and v2 (unhealthy), FROM scratch with busybox-static."""
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    need(
+        "busybox",
+        None if Path(busybox).exists() else "busybox is missing: apt-get install busybox-static",
+    )
+    for version, healthy in [("v1", True), ("v2", False), ("v3", True)]:
+        ctx = tmp_path_factory.mktemp(f"image-{version}")
+        shutil.copy(busybox, ctx / "busybox")
+        (ctx / "www").mkdir()
+        (ctx / "www" / "index.html").write_text(version)
+        if healthy:
+            (ctx / "www" / "health").write_text("ok")
+        (ctx / "Dockerfile").write_text(
+            "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n"
+            'CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n'
+        )
+        subprocess.run(["docker", "build", "-q", "-t", f"{IMAGE}:{version}", str(ctx)],
+                       check=True, capture_output=True)  # fmt: skip
+    return IMAGE

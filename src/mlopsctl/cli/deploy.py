@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from mlopsctl.cli.compose import print_logs, progress_printer
 from mlopsctl.cli.plain import echo, emit_json
+from mlopsctl.errors import MlopsError
 
 if TYPE_CHECKING:
     from mlopsctl.cli.commands import Deploy, Releases, Rollback
@@ -88,10 +89,19 @@ def rollback(o: Rollback) -> int:
 
 def releases(o: Releases) -> int:
     from mlopsctl.core import config
-    from mlopsctl.core.deploy import history
+    from mlopsctl.core.deploy import compose, engine, history
 
-    root = config.load_project().require_root()
-    rows = history.history(root, o.environment)
+    cfg = config.load_project()
+    store = history.Store(cfg.name)
+    if o.environment is not None:  # settle rows of interrupted deploys against the engine
+        live = None
+        try:
+            compose.require_engine()
+            live = engine.live(compose.client(), compose.project_name(cfg.name), o.environment)
+        except MlopsError:
+            pass
+        store.reconcile(o.environment, live.release if live else None, running=True)
+    rows = store.rows(o.environment)
     if o.json:
         emit_json({"releases": [r.as_dict() for r in rows]})
         return 0

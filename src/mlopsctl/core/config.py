@@ -318,12 +318,24 @@ def _stages(value: Any, key: str, fn: str) -> Any:
     return dict(sorted(out.items(), key=lambda kv: int(kv[0])))
 
 
+def _number(low: float, high: float) -> Check:
+    def check(value: Any, key: str, fn: str) -> Any:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok or not low <= value <= high:  # also refuses nan and inf
+            raise _fail(fn, key, f"must be a number from {low:g} to {high:g}, got {value!r}")
+        return value
+
+    return check
+
+
 _ENVIRONMENT = _section(
     {
         "compose_file": _str(),
         "health_timeout": _int(1, 3600),
         "health_url": _optional(_str()),
         "confirm": _bool,
+        "drain": _number(0, 3600),
+        "retain": _int(1, 100),
     }
 )
 

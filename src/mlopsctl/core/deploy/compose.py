@@ -105,15 +105,16 @@ def project_name(*parts: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", joined).strip("-_") or "mlops"
 
 
-def base_args(project: str, file: Path) -> list[str]:
-    return [*command(), "-p", project, "-f", str(file)]
+def base_args(project: str, file: Path, *more: Path) -> list[str]:
+    files = [arg for f in (file, *more) for arg in ("-f", str(f))]
+    return [*command(), "-p", project, *files]
 
 
 def run(
     project: str, file: Path, args: list[str], cwd: Path,
-    env: Mapping[str, str] | None = None, capture: bool = True,
+    env: Mapping[str, str] | None = None, capture: bool = True, more: tuple[Path, ...] = (),
 ) -> Any:  # fmt: skip
-    return proc.run([*base_args(project, file), *args], cwd=cwd, env=env, capture=capture)
+    return proc.run([*base_args(project, file, *more), *args], cwd=cwd, env=env, capture=capture)
 
 
 def config(
@@ -272,13 +273,19 @@ def remove_project(project: str) -> None:
 def up_and_wait(
     project: str, file: Path, cwd: Path, timeout: float, env: Mapping[str, str] | None = None,
     extra: list[str] | None = None, on_progress: Callable[[list[ServiceState]], None] | None = None,
+    more: tuple[Path, ...] = (),
 ) -> Health:  # fmt: skip
+    """``up -d`` then wait for health; a failing ``up`` is an unhealthy result with its reason."""
     require_engine()  # no engine: exit 4 before anything starts
-    cmd = [*base_args(project, file), "up", "-d", *(extra or [])]
+    cmd = [*base_args(project, file, *more), "up", "-d", *(extra or [])]
     # the SDK, needed to read health, loads while compose creates the containers
     running = proc.start(cmd, cwd=cwd, env=env)
     try:
         client()
     finally:
-        running.finish()
+        done = running.finish(check=False)
+    if done.returncode != 0:
+        output = ((done.stderr or "") + (done.stdout or "")).strip().splitlines()
+        reason = f"compose up failed: {output[-1] if output else f'exit {done.returncode}'}"
+        return Health(False, states(project), reason=reason)
     return wait_healthy(project, timeout, on_progress)

@@ -1,8 +1,21 @@
-"""The release history: every deploy and rollback, in SQLite under ``.mlops/state/``."""
+"""The release history: every deploy and rollback attempt, one row each, in SQLite.
+
+Where it lives: in the user's data folder (``$XDG_DATA_HOME/mlopsctl/releases/``, else
+``~/.local/share``), one database per project name, outside any checkout. So ``git clean -X``
+cannot delete it and every clone on the machine shares it. It is a log, not the truth: what
+is live and which images can be rolled back to are read from the engine's labels and kept
+images (:mod:`mlopsctl.core.deploy.engine`), so a runner with an empty history still deploys
+and rolls back correctly.
+
+A row is written as ``started`` before anything changes and completed after. A deploy killed
+meanwhile leaves its ``started`` row; :func:`Store.reconcile` settles it against what the
+engine shows (its release live: ``success``; otherwise ``interrupted``).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
@@ -11,7 +24,6 @@ from typing import Any
 
 from mlopsctl.errors import BadInput, one_line
 
-DB_PATH = ".mlops/state/releases.db"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS releases (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -19,16 +31,22 @@ CREATE TABLE IF NOT EXISTS releases (
     version TEXT NOT NULL,
     action TEXT NOT NULL,          -- deploy or rollback
     strategy TEXT NOT NULL,        -- script or blue-green
-    outcome TEXT NOT NULL,         -- success or failed
+    outcome TEXT NOT NULL,         -- started, success, failed, rolled back or interrupted
     colour TEXT,
     started_at REAL NOT NULL,
     duration REAL NOT NULL,
     user TEXT NOT NULL,
     git_commit TEXT,
     image_ids TEXT NOT NULL DEFAULT '[]',
-    message TEXT NOT NULL DEFAULT ''
+    message TEXT NOT NULL DEFAULT '',
+    release TEXT NOT NULL DEFAULT '',
+    pid INTEGER NOT NULL DEFAULT 0
 )
 """
+COLUMNS = (
+    "id, environment, version, action, strategy, outcome, colour, started_at, duration, user,"
+    " git_commit, image_ids, message, release, pid"
+)
 
 
 @dataclass
@@ -46,89 +64,147 @@ class Release:
     image_ids: list[str] = field(default_factory=list)
     message: str = ""
     id: int | None = None
+    release: str = ""  # the id on the engine's labels (blue-green)
+    pid: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _damaged(why: object) -> BadInput:
+def data_folder() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
+    return Path(base) / "mlopsctl" / "releases"
+
+
+def _damaged(path: Path, why: object) -> BadInput:
     return BadInput(
-        f"{DB_PATH} is damaged ({one_line(str(why))}); move it aside "
-        f"(mv {DB_PATH} {DB_PATH}.bad) and the next deploy starts a new history."
+        f"the release history {path} is damaged ({one_line(str(why))}); move it aside "
+        f"(mv {path} {path}.bad) and the next deploy starts a new one."
     )
 
 
-def _connect(root: Path) -> sqlite3.Connection:
-    path = root / DB_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        conn = sqlite3.connect(path, timeout=30)
-        conn.execute(SCHEMA)
-    except sqlite3.DatabaseError as exc:
-        raise _damaged(exc) from None
-    return conn
+class Store:
+    """The history of one project (``mlops.yaml`` ``project.name``)."""
 
+    def __init__(self, project: str, path: Path | None = None) -> None:
+        self.path = path or data_folder() / f"{project}.db"
 
-def _row(r: tuple[Any, ...]) -> Release:
-    try:
-        ids = json.loads(r[11])
-        if not isinstance(ids, list):
-            raise ValueError("image_ids is not a list")
-        return Release(
-            id=int(r[0]), environment=str(r[1]), version=str(r[2]), action=str(r[3]),
-            strategy=str(r[4]), outcome=str(r[5]), colour=None if r[6] is None else str(r[6]),
-            started_at=float(r[7]), duration=float(r[8]), user=str(r[9]),
-            git_commit=None if r[10] is None else str(r[10]), image_ids=[str(i) for i in ids],
-            message=str(r[12]),
-        )  # fmt: skip
-    except (TypeError, ValueError) as exc:
-        raise _damaged(f"row {r[0]!r}: {exc}") from None
-
-
-def record(root: Path, release: Release) -> Release:
-    with closing(_connect(root)) as conn, conn:
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            cur = conn.execute(
-                "INSERT INTO releases (environment, version, action, strategy, outcome, colour,"
-                " started_at, duration, user, git_commit, image_ids, message)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    release.environment, release.version, release.action, release.strategy,
-                    release.outcome, release.colour, release.started_at, release.duration,
-                    release.user, release.git_commit, json.dumps(release.image_ids),
-                    release.message,
-                ),
-            )  # fmt: skip
+            conn = sqlite3.connect(self.path, timeout=30)
+            conn.execute(SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise _damaged(exc) from None
+            raise _damaged(self.path, exc) from None
+        return conn
+
+    def start(self, release: Release) -> Release:
+        """Write the attempt's row before anything changes (outcome ``started``)."""
+        release.outcome, release.pid = "started", os.getpid()
+        with closing(self._connect()) as conn, conn:
+            try:
+                cur = conn.execute(
+                    f"INSERT INTO releases ({COLUMNS.split(', ', 1)[1]})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _values(release),
+                )
+            except sqlite3.DatabaseError as exc:
+                raise _damaged(self.path, exc) from None
         release.id = cur.lastrowid
-    return release
+        return release
 
+    def finish(self, release: Release) -> None:
+        """Complete the row of an attempt started with :meth:`start`."""
+        with closing(self._connect()) as conn, conn:
+            try:
+                conn.execute(
+                    "UPDATE releases SET outcome = ?, colour = ?, duration = ?, image_ids = ?,"
+                    " message = ?, release = ? WHERE id = ?",
+                    (release.outcome, release.colour, release.duration,
+                     json.dumps(release.image_ids), release.message, release.release,
+                     release.id),
+                )  # fmt: skip
+            except sqlite3.DatabaseError as exc:
+                raise _damaged(self.path, exc) from None
 
-def history(root: Path, environment: str | None = None) -> list[Release]:
-    if not (root / DB_PATH).exists():
-        return []
-    query = "SELECT id, environment, version, action, strategy, outcome, colour, started_at,"
-    query += " duration, user, git_commit, image_ids, message FROM releases"
-    params: tuple[str, ...] = ()
-    if environment:
-        query += " WHERE environment = ?"
-        params = (environment,)
-    with closing(_connect(root)) as conn:
+    def record(self, release: Release) -> Release:
+        """A whole attempt at once (started and finished)."""
+        outcome = release.outcome
+        self.start(release)
+        release.outcome = outcome
+        self.finish(release)
+        return release
+
+    def rows(self, environment: str | None = None) -> list[Release]:
+        if not self.path.exists():
+            return []
+        query = f"SELECT {COLUMNS} FROM releases"
+        params: tuple[str, ...] = ()
+        if environment:
+            query += " WHERE environment = ?"
+            params = (environment,)
+        with closing(self._connect()) as conn:
+            try:
+                found = conn.execute(query + " ORDER BY id", params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise _damaged(self.path, exc) from None
+        return [self._row(r) for r in found]
+
+    def _row(self, r: tuple[Any, ...]) -> Release:
         try:
-            rows = conn.execute(query + " ORDER BY id", params).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise _damaged(exc) from None
-    return [_row(r) for r in rows]
+            ids = json.loads(r[11])
+            if not isinstance(ids, list):
+                raise ValueError("image_ids is not a list")
+            return Release(
+                id=int(r[0]), environment=str(r[1]), version=str(r[2]), action=str(r[3]),
+                strategy=str(r[4]), outcome=str(r[5]),
+                colour=None if r[6] is None else str(r[6]), started_at=float(r[7]),
+                duration=float(r[8]), user=str(r[9]),
+                git_commit=None if r[10] is None else str(r[10]),
+                image_ids=[str(i) for i in ids], message=str(r[12]), release=str(r[13]),
+                pid=int(r[14]),
+            )  # fmt: skip
+        except (TypeError, ValueError) as exc:
+            raise _damaged(self.path, f"row {r[0]!r}: {exc}") from None
 
+    def reconcile(self, environment: str, live_release: str | None, running: bool) -> None:
+        """Settle rows left ``started`` by a deploy that is gone: ``success`` when its release
+        is the live one, else ``interrupted``. ``running``: a deploy holds the lock now."""
+        for r in self.rows(environment):
+            if r.outcome != "started" or (running and _alive(r.pid)):
+                continue
+            if r.release and r.release == live_release:
+                r.outcome = "success"
+                r.message = "completed by the engine's state (the deploy was interrupted)"
+            else:
+                r.outcome = "interrupted"
+                r.message = "the deploy was interrupted before its release went live"
+            self.finish(r)
 
-def previous_good(root: Path, environment: str) -> Release | None:
-    """The last successful release before the live one, with another version."""
-    ok = [r for r in history(root, environment) if r.outcome == "success"]
-    if not ok:
+    def previous_good(self, environment: str, current_version: str | None) -> Release | None:
+        """The last successful release with another version than ``current_version``."""
+        for r in reversed(self.rows(environment)):
+            if r.outcome == "success" and r.version != current_version:
+                return r
         return None
-    current = ok[-1]
-    for r in reversed(ok[:-1]):
-        if r.version != current.version:
-            return r
-    return None
+
+
+def _values(r: Release) -> tuple[Any, ...]:
+    return (
+        r.environment, r.version, r.action, r.strategy, r.outcome, r.colour, r.started_at,
+        r.duration, r.user, r.git_commit, json.dumps(r.image_ids), r.message, r.release, r.pid,
+    )  # fmt: skip
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,14 +1,17 @@
 """Deploy and rollback: the project's own script, or the built-in blue-green strategy.
 
-Blue-green on ``docker/docker-compose.<env>.yml``: the idle colour starts beside the live one
-with ``MLOPS_VERSION`` set; only when every service of it is healthy does traffic switch
-(``scripts/deploy/switch_traffic.sh <colour> <version>`` when the project has one) and the old
-colour stop. An unhealthy new colour is removed and the live one is left untouched.
+Blue-green on ``docker/docker-compose.<env>.yml``, with the engine as the truth
+(:mod:`mlopsctl.core.deploy.engine`): under the engine-held lock, the idle colour starts
+beside the live one (``MLOPS_VERSION`` set, every container labelled with the release), and
+only when all its services are healthy does it join the environment's network under the
+service names; the old colour then leaves it, drains and stops. A project's
+``scripts/deploy/switch_traffic.sh <colour> <version>`` runs as a hook after the switch; if it
+fails, traffic goes back to the old colour before the command exits 1. An unhealthy new
+colour is removed and the live one is never touched.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -20,12 +23,12 @@ from typing import Any
 
 from mlopsctl.core import proc
 from mlopsctl.core.config import Config
-from mlopsctl.core.deploy import compose, history, notify
+from mlopsctl.core.deploy import compose, engine, history, notify
 from mlopsctl.core.deploy.lock import NESTED_LOCK, DeployLock, current_user
-from mlopsctl.core.fs import atomic_write
 from mlopsctl.errors import BadInput
 
-STATE_DIR = ".mlops/state/deploy"
+DRAIN_DEFAULT = 3.0  # seconds the old colour keeps running after it left the network
+RETAIN_DEFAULT = 5  # releases whose images are kept for rollback
 VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")  # matched whole (fullmatch)
 ENV_NAME = re.compile(r"[a-z][a-z0-9-]*")
 COLOURS = ("blue", "green")
@@ -45,6 +48,9 @@ class Plan:
     health_timeout: float = 60.0
     health_url: str | None = None
     confirm: bool = False
+    drain: float = DRAIN_DEFAULT
+    retain: int = RETAIN_DEFAULT
+    images: dict[str, str] = field(default_factory=dict)  # rollback: service -> image ID
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -71,18 +77,6 @@ class Outcome:
             "warnings": self.warnings,
             "output": self.output,
         }
-
-
-def _state_path(root: Path, environment: str) -> Path:
-    return root / STATE_DIR / f"{environment}.json"
-
-
-def live_state(root: Path, environment: str) -> dict[str, str]:
-    try:
-        data = json.loads(_state_path(root, environment).read_text())
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
 
 
 STRATEGIES = ("auto", "script", "blue-green")
@@ -122,14 +116,22 @@ def plan(
             f"Nothing deploys '{environment}': add scripts/deploy/{script_name} or "
             f"{file.relative_to(root)} (known: {', '.join(known) or 'none'})."
         )
-    state = live_state(root, environment)
-    live = state.get("colour")
     p.strategy = "blue-green"
     p.compose_file = str(file.relative_to(root))
-    p.live_colour = live
-    p.live_version = state.get("version")
-    p.new_colour = COLOURS[1] if live == COLOURS[0] else COLOURS[0]
+    p.drain = float(settings.get("drain", DRAIN_DEFAULT))
+    p.retain = int(settings.get("retain", RETAIN_DEFAULT))
+    read_live(config, p)
     return p
+
+
+def read_live(config: Config, p: Plan) -> engine.Live | None:
+    """Fill the plan's live colour and version from the engine; the new colour is the other."""
+    compose.require_engine()
+    live = engine.live(compose.client(), compose.project_name(config.name), p.environment)
+    p.live_colour = live.colour if live and live.colour in COLOURS else None
+    p.live_version = live.version if live else None
+    p.new_colour = COLOURS[1] if p.live_colour == COLOURS[0] else COLOURS[0]
+    return live
 
 
 def preflight(config: Config, p: Plan) -> None:
@@ -163,46 +165,105 @@ Progress = Callable[[list[compose.ServiceState]], None]
 def execute(
     config: Config, p: Plan, on_progress: Progress | None = None, stream: bool = True
 ) -> Outcome:
+    """Run the plan: one attempt, one release row (written before anything changes), one
+    notification. A blue-green deploy that the project's deploy script runs (the script's
+    own ``mlopsctl deploy``) is part of the script's attempt: the script's row and
+    notification are the only ones."""
     root = config.require_root()
     preflight(config, p)
-    with DeployLock(root, p.environment, f"{p.action} {p.version}") as lock:
-        started = time.time()
-        rel = history.Release(
-            environment=p.environment, version=p.version, action=p.action, strategy=p.strategy,
-            outcome="failed", started_at=started, duration=0.0, user=current_user(),
-            git_commit=_git_commit(root), colour=p.new_colour,
-        )  # fmt: skip
-        outcome = Outcome(p, rel, warnings=list(lock.warnings))
-        try:
-            if p.strategy == "script":
-                _run_script(root, p, outcome, stream, lock.fd)
-            else:
-                _blue_green(config, root, p, outcome, on_progress)
-        finally:
-            rel.duration = time.time() - started
-            history.record(root, rel)
-            url = notify.webhook_url(config)
-            if url:
-                warning = notify.send(url, notify.message(config.name, rel))
-                if warning:
-                    outcome.warnings.append(warning)
+    store = history.Store(config.name)
+    rel = history.Release(
+        environment=p.environment, version=p.version, action=p.action, strategy=p.strategy,
+        outcome="failed", started_at=time.time(), duration=0.0, user=current_user(),
+        git_commit=_git_commit(root), colour=p.new_colour,
+    )  # fmt: skip
+    outcome = Outcome(p, rel)
+    if p.strategy == "script":
+        with DeployLock(root, p.environment, f"{p.action} {p.version}") as local:
+            _attempt(config, store, outcome,
+                     lambda: _run_script(root, p, outcome, stream, local.fd))  # fmt: skip
+        return outcome
+    inside_script = os.environ.get(NESTED_LOCK, "").startswith(f"{p.environment}:")
+    lease = p.health_timeout + p.drain + 300.0
+    with engine.EngineLock(compose.client(), compose.project_name(config.name), p.environment,
+                           f"{p.action} {p.version}", lease) as lock:  # fmt: skip
+        outcome.warnings.extend(lock.warnings)
+
+        def work() -> None:
+            _blue_green(config, root, p, outcome, on_progress, store, lock)
+
+        if inside_script:
+            work()
+            rel.duration = time.time() - rel.started_at
+        else:
+            _attempt(config, store, outcome, work)
     return outcome
+
+
+def _attempt(
+    config: Config, store: history.Store, outcome: Outcome, work: Callable[[], None]
+) -> None:
+    rel = outcome.release
+    store.start(rel)
+    rel.outcome = "failed"
+    try:
+        work()
+    except Exception as exc:
+        rel.message = rel.message or f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        rel.duration = time.time() - rel.started_at
+        store.finish(rel)
+        url = notify.webhook_url(config)
+        if url:
+            warning = notify.send(url, notify.message(config.name, rel))
+            if warning:
+                outcome.warnings.append(warning)
 
 
 def rollback_plan(
     config: Config, version: str | None, environment: str | None, strategy: str = "auto"
 ) -> Plan:
-    root = config.require_root()
-    rows = history.history(root)
-    env = environment or (rows[-1].environment if rows else None)
+    """Return ``environment`` to ``version`` (default: the release before the live one).
+
+    Blue-green starts the image IDs the engine kept for that version, never a tag that may
+    have moved since.
+    """
+    store = history.Store(config.name)
+    env = environment or next((r.environment for r in reversed(store.rows())), None)
     if env is None:
         raise BadInput("No releases recorded yet; name the environment with --env.")
+    probe = plan(config, env, version or "unknown", action="rollback", strategy=strategy)
+    if probe.strategy != "blue-green":
+        if version is None:
+            target = store.previous_good(env, _live_version(store, env))
+            if target is None:
+                raise BadInput(
+                    f"No earlier successful release of {env} to return to; name a version."
+                )
+            version = target.version
+        return plan(config, env, version, action="rollback", strategy=strategy)
+    kept = engine.kept(compose.client(), compose.project_name(config.name), env)
     if version is None:
-        target = history.previous_good(root, env)
-        if target is None:
-            raise BadInput(f"No earlier successful release of {env} to return to; name a version.")
-        version = target.version
-    return plan(config, env, version, action="rollback", strategy=strategy)
+        previous = store.previous_good(env, probe.live_version)
+        candidates = [previous.version] if previous and previous.version in kept else []
+        candidates += [v for v in kept if v != probe.live_version and v not in candidates]
+        if not candidates:
+            raise BadInput(
+                f"No earlier release of {env} with kept images to return to; name a version."
+            )
+        version = candidates[0]
+    if version not in kept:
+        have = ", ".join(sorted(kept)) or "none"
+        raise BadInput(f"No kept images of {version} for {env} (kept: {have}); deploy it instead.")
+    p = plan(config, env, version, action="rollback", strategy=strategy)
+    p.images = dict(kept[version])
+    return p
+
+
+def _live_version(store: history.Store, environment: str) -> str | None:
+    done = [r for r in store.rows(environment) if r.outcome == "success"]
+    return done[-1].version if done else None
 
 
 def _run_script(root: Path, p: Plan, outcome: Outcome, stream: bool, lock_fd: int | None) -> None:
@@ -220,49 +281,153 @@ def _run_script(root: Path, p: Plan, outcome: Outcome, stream: bool, lock_fd: in
         outcome.release.message = f"{p.script} exited with {done.returncode}"
 
 
+def _override(
+    root: Path,
+    p: Plan,
+    project: str,
+    rel: history.Release,
+    services: list[str],
+    version_key: Any,
+) -> Path:
+    """A compose file that labels every service with the release (and, for a rollback, pins
+    each service to its kept image ID)."""
+    import yaml
+
+    now = time.time_ns()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now // 10**9))
+    labels = {
+        engine.PROJECT: project, engine.ENVIRONMENT: p.environment,
+        engine.COLOUR: p.new_colour or "", engine.VERSION: p.version,
+        engine.RELEASE: rel.release, engine.COMMIT: rel.git_commit or "",
+        engine.DEPLOYER: rel.user, engine.DEPLOYED_AT: f"{stamp}.{now % 10**9:09d}Z",
+    }  # fmt: skip
+    doc: dict[str, Any] = {"services": {}}
+    if version_key is not None:
+        doc["version"] = version_key
+    for service in services:
+        spec: dict[str, Any] = {"labels": dict(labels)}
+        if service in p.images:
+            spec["image"] = p.images[service]
+        doc["services"][service] = spec
+    folder = root / ".mlops" / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / ".gitignore").exists():
+        (folder / ".gitignore").write_text("*\n")
+    path = folder / f"compose-{p.environment}-{rel.release}.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
 def _blue_green(
-    config: Config, root: Path, p: Plan, outcome: Outcome,
-    on_progress: Callable[[list[compose.ServiceState]], None] | None,
+    config: Config, root: Path, p: Plan, outcome: Outcome, on_progress: Progress | None,
+    store: history.Store | None, lock: engine.EngineLock | None = None,
 ) -> None:  # fmt: skip
-    assert p.compose_file is not None and p.new_colour is not None
-    file = root / p.compose_file
+    assert p.compose_file is not None
+    c = compose.client()
     base = compose.project_name(config.name, p.environment)
+    live = reconcile(config, p, store)
+    file = root / p.compose_file
     new_project = f"{base}-{p.new_colour}"
+    outcome.release.release = engine.new_release_id()
+    outcome.release.colour = p.new_colour
     env = {**os.environ, "MLOPS_VERSION": p.version, "MLOPS_ENV": p.environment,
-           "MLOPS_COLOR": p.new_colour}  # fmt: skip
-    health = compose.up_and_wait(
-        new_project, file, root, p.health_timeout, env, on_progress=on_progress
-    )
-    if health.ok and p.health_url:
-        url = p.health_url.format(colour=p.new_colour, version=p.version)
-        problem = _http_ok(url, p.health_timeout)
+           "MLOPS_COLOR": p.new_colour or ""}  # fmt: skip
+    resolved = compose.config(new_project, file, root, env)
+    services = sorted((resolved.get("services") or {}).keys())
+    project = compose.project_name(config.name)
+    override = _override(root, p, project, outcome.release, services, _version_key(file))
+    try:
+        health = compose.up_and_wait(new_project, file, root, p.health_timeout, env,
+                                     on_progress=on_progress, more=(override,))  # fmt: skip
+        if health.ok and p.health_url:
+            url = p.health_url.format(colour=p.new_colour, version=p.version)
+            problem = _http_ok(url, p.health_timeout)
+            if problem:
+                health.ok, health.reason = False, problem
+        outcome.health = health
+        serving = f"{live.version} ({live.colour})" if live else "nothing"
+        if not health.ok:
+            compose.remove_project(new_project)  # never took traffic: no graceful stop
+            outcome.release.message = (
+                f"{health.reason}; the new colour was removed, {serving} still serves"
+            )
+            return
+        if lock is not None:
+            lock.check()
+        network = engine.ensure_network(c, project, p.environment)
+        new = engine.colour_containers(c, new_project)
+        old_containers = [c.containers.get(name) for name in (live.containers if live else [])]
+        engine.attach(network, new)
+        engine.detach(network, old_containers)
+        problem = _switch_hook(root, p, env, outcome)
         if problem:
-            health.ok, health.reason = False, problem
-    outcome.health = health
-    if health.ok:
-        switch = root / "scripts" / "deploy" / "switch_traffic.sh"
-        if switch.is_file():
-            done = proc.run(["bash", str(switch.relative_to(root)), p.new_colour, p.version],
-                            cwd=root, env=env, check=False)  # fmt: skip
-            outcome.output += (done.stdout or "") + (done.stderr or "")
-            if done.returncode != 0:
-                health.ok, health.reason = False, f"switch_traffic.sh exited with {done.returncode}"
-    if not health.ok:
-        # never took traffic: no need for a graceful stop
-        compose.run(new_project, file, ["down", "--remove-orphans", "-t", "2"], root, env)
-        live = f"{p.live_version} ({p.live_colour})" if p.live_colour else "nothing"
-        outcome.release.message = (
-            f"{health.reason}; the new colour was removed, {live} still serves"
-        )
-        return
-    outcome.release.image_ids = sorted({s.image for s in health.services if s.image})
-    atomic_write(
-        _state_path(root, p.environment),
-        json.dumps({"colour": p.new_colour, "version": p.version, "project": new_project}).encode(),
-    )
-    outcome.release.outcome = "success"
-    if p.live_colour:
-        compose.remove_project(f"{base}-{p.live_colour}")
+            engine.attach(network, old_containers)
+            engine.detach(network, new)
+            compose.remove_project(new_project)
+            outcome.release.message = f"{problem}; traffic went back to {serving}"
+            return
+        images = {s.service: s.image for s in health.services if s.image}
+        outcome.release.image_ids = sorted(set(images.values()))
+        engine.keep_images(c, project, p.environment, p.version, images, p.retain)
+        outcome.release.outcome = "success"
+        if live and live.colour in COLOURS:
+            if p.drain > 0:
+                time.sleep(p.drain)
+            compose.remove_project(f"{base}-{live.colour}")
+    finally:
+        override.unlink(missing_ok=True)
+
+
+def _version_key(file: Path) -> Any:
+    import yaml
+
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return data.get("version") if isinstance(data, dict) else None
+
+
+def _switch_hook(root: Path, p: Plan, env: dict[str, str], outcome: Outcome) -> str | None:
+    """The project's optional ``switch_traffic.sh``; a failure is returned, not raised."""
+    switch = root / "scripts" / "deploy" / "switch_traffic.sh"
+    if not switch.is_file():
+        return None
+    done = proc.run(["bash", str(switch.relative_to(root)), p.new_colour or "", p.version],
+                    cwd=root, env=env, check=False)  # fmt: skip
+    outcome.output += (done.stdout or "") + (done.stderr or "")
+    if done.returncode != 0:
+        return f"switch_traffic.sh exited with {done.returncode}"
+    return None
+
+
+def reconcile(config: Config, p: Plan, store: history.Store | None) -> engine.Live | None:
+    """Under the lock, before a deploy: settle what an interrupted deploy left.
+
+    Two colours attached (killed between attach and detach): the newer one passed its health
+    gate, so it keeps the traffic and the other leaves and stops. Containers of the idle
+    colour that serve nothing are removed. Rows left ``started`` are settled.
+    """
+    c = compose.client()
+    base = compose.project_name(config.name, p.environment)
+    project = compose.project_name(config.name)
+    live = engine.live(c, project, p.environment)
+    if live is not None and live.colour == "mixed":
+        network = engine.ensure_network(c, project, p.environment)
+        members = [c.containers.get(n) for n in live.containers]
+        newest = max(members, key=lambda m: m.labels.get(engine.DEPLOYED_AT, ""))
+        keep = newest.labels.get(engine.COLOUR)
+        engine.detach(network, [m for m in members if m.labels.get(engine.COLOUR) != keep])
+        for colour in COLOURS:
+            if colour != keep:
+                compose.remove_project(f"{base}-{colour}")
+        live = engine.live(c, project, p.environment)
+    p.live_colour = live.colour if live else None
+    p.live_version = live.version if live else None
+    p.new_colour = COLOURS[1] if p.live_colour == COLOURS[0] else COLOURS[0]
+    if store is not None:
+        store.reconcile(p.environment, live.release if live else None, running=False)
+    return live
 
 
 def _http_ok(url: str, timeout: float) -> str | None:

@@ -1,0 +1,327 @@
+"""The Docker engine as the truth of a deploy: what is live, who deploys, what to roll back to.
+
+Nothing here lives in a checkout, so every clone and CI runner that talks to the same engine
+sees the same state:
+
+- **Traffic.** Each environment has a network ``<project>-<env>``. The live colour's
+  containers are attached to it under their compose service names; a router (or any client)
+  on that network reaches ``http://<service>:<port>`` through Docker's DNS. A switch attaches
+  the new colour under those names, then detaches the old one, which drains and stops.
+- **Labels.** Containers that mlopsctl starts carry ``io.mlopsctl.*`` labels: project,
+  environment, colour, version, commit, deployer, release id and time. The live release is
+  read from the containers attached to the environment's network.
+- **Images.** The image IDs of the last good releases are kept under
+  ``mlopsctl-keep/<project>-<env>:<version>--<service>`` tags (a retention count, default 5),
+  so a rollback starts the recorded image ID even after its tag was moved or removed.
+- **Lock.** A deploy holds a container named ``mlopsctl-lock-<project>-<env>`` created from
+  an empty image: the engine refuses a second container of that name, so exactly one
+  process holds it. Its labels name the holder, its host (with the boot id) and process
+  (with the process's start time), and a lease. A holder on the same host that died is seen
+  at once (its process is gone); one on another host after its lease, which covers the
+  deploy's own deadline (the holder stops before switching traffic past its lease).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import tarfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any
+
+from mlopsctl.errors import Conflict
+
+PREFIX = "io.mlopsctl"
+PROJECT, ENVIRONMENT, COLOUR = f"{PREFIX}.project", f"{PREFIX}.environment", f"{PREFIX}.colour"
+VERSION, RELEASE, COMMIT = f"{PREFIX}.version", f"{PREFIX}.release", f"{PREFIX}.commit"
+DEPLOYER, DEPLOYED_AT = f"{PREFIX}.deployer", f"{PREFIX}.deployed-at"
+SERVICE_LABEL = "com.docker.compose.service"
+LOCK_IMAGE = "mlopsctl/lock:1"
+KEEP_REPOSITORY = "mlopsctl-keep"
+
+
+def network_name(project: str, environment: str) -> str:
+    return f"{project}-{environment}"
+
+
+def ensure_network(client: Any, project: str, environment: str) -> Any:
+    """The environment's network, created (attachable, labelled) when missing."""
+    name = network_name(project, environment)
+    found = [n for n in client.networks.list(names=[name]) if n.name == name]
+    if found:
+        return found[0]
+    labels = {PROJECT: project, ENVIRONMENT: environment}
+    try:
+        return client.networks.create(
+            name, driver="bridge", attachable=True, labels=labels, check_duplicate=True
+        )
+    except Exception:  # another deploy created it meanwhile
+        found = [n for n in client.networks.list(names=[name]) if n.name == name]
+        if found:
+            return found[0]
+        raise
+
+
+@dataclass
+class Live:
+    """The release that serves an environment now, as the engine shows it."""
+
+    colour: str
+    version: str
+    release: str
+    images: dict[str, str] = field(default_factory=dict)  # service -> image ID
+    containers: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def live(client: Any, project: str, environment: str) -> Live | None:
+    """The colour attached to the environment's network (None: nothing serves)."""
+    name = network_name(project, environment)
+    nets = [n for n in client.networks.list(names=[name]) if n.name == name]
+    if not nets:
+        return None
+    nets[0].reload()
+    attached = list((nets[0].attrs.get("Containers") or {}).keys())
+    if not attached:
+        return None
+    members = [
+        c
+        for c in client.containers.list(all=True, filters={"label": f"{PROJECT}={project}"})
+        if c.id in attached and c.labels.get(ENVIRONMENT) == environment
+    ]
+    if not members:
+        return None
+    colours = {c.labels.get(COLOUR) for c in members}
+    first = max(members, key=lambda c: c.labels.get(DEPLOYED_AT, ""))
+    return Live(
+        colour=str(first.labels.get(COLOUR)) if len(colours) == 1 else "mixed",
+        version=str(first.labels.get(VERSION, "?")),
+        release=str(first.labels.get(RELEASE, "")),
+        images={
+            str(c.labels.get(SERVICE_LABEL, c.name)): c.attrs.get("Image", "") for c in members
+        },
+        containers=[c.name for c in members],
+    )
+
+
+def colour_containers(client: Any, compose_project: str) -> list[Any]:
+    found: list[Any] = client.containers.list(
+        all=True, filters={"label": f"com.docker.compose.project={compose_project}"}
+    )
+    return found
+
+
+def attach(network: Any, containers: list[Any]) -> None:
+    """Attach ``containers`` to ``network`` under their compose service names."""
+    network.reload()
+    attached = set((network.attrs.get("Containers") or {}).keys())
+    for c in containers:
+        if c.id in attached:
+            continue
+        service = c.labels.get(SERVICE_LABEL, c.name)
+        network.connect(c, aliases=[service])
+
+
+def detach(network: Any, containers: list[Any]) -> None:
+    network.reload()
+    attached = set((network.attrs.get("Containers") or {}).keys())
+    for c in containers:
+        if c.id in attached:
+            network.disconnect(c)
+
+
+def keep_images(
+    client: Any, project: str, environment: str, version: str, images: dict[str, str],
+    retain: int,
+) -> None:  # fmt: skip
+    """Tag the release's image IDs so they stay; untag releases beyond the last ``retain``."""
+    repo = f"{KEEP_REPOSITORY}/{project}-{environment}"
+    for service, image_id in images.items():
+        if image_id:
+            client.images.get(image_id).tag(repo, tag=_keep_tag(version, service))
+    tags = sorted(
+        (image.attrs.get("Created", ""), tag)
+        for image in client.images.list(name=repo)
+        for tag in image.tags
+        if tag.startswith(repo + ":")
+    )
+    versions: list[str] = []
+    for _, tag in reversed(tags):
+        v = tag.split(":", 1)[1].split("--", 1)[0]
+        if v not in versions:
+            versions.append(v)
+    for _, tag in tags:
+        if tag.split(":", 1)[1].split("--", 1)[0] not in versions[:retain]:
+            client.images.remove(tag, noprune=True)
+
+
+def _keep_tag(version: str, service: str) -> str:
+    return f"{version}--{service}"[:128].replace("+", "_")
+
+
+def kept(client: Any, project: str, environment: str) -> dict[str, dict[str, str]]:
+    """Versions whose images are kept: version -> {service: image ID}."""
+    repo = f"{KEEP_REPOSITORY}/{project}-{environment}"
+    out: dict[str, dict[str, str]] = {}
+    for image in client.images.list(name=repo):
+        for tag in image.tags:
+            if tag.startswith(repo + ":") and "--" in tag:
+                version, service = tag.split(":", 1)[1].split("--", 1)
+                out.setdefault(version, {})[service] = image.id
+    return out
+
+
+# --- the lock -----------------------------------------------------------------------------
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""
+
+
+def _process_start(pid: int) -> str:
+    """The start time of process ``pid`` (clock ticks since boot), "" when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _lock_image(client: Any) -> None:
+    """The empty image lock containers are made from (imported once, nothing to pull)."""
+    try:
+        client.images.get(LOCK_IMAGE)
+        return
+    except Exception:  # noqa: BLE001 - not there yet
+        pass
+    buffer = BytesIO()
+    tarfile.open(fileobj=buffer, mode="w").close()
+    client.api.import_image_from_data(buffer.getvalue(), repository=LOCK_IMAGE.split(":")[0],
+                                      tag=LOCK_IMAGE.split(":")[1])  # fmt: skip
+
+
+@dataclass
+class Holder:
+    what: str
+    user: str
+    host: str
+    boot: str
+    pid: int
+    started: str
+    since: float
+    lease_until: float
+
+    def describe(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
+        return f"{self.user} on {self.host} (pid {self.pid}) since {when}: {self.what}"
+
+    def alive(self) -> bool:
+        if self.boot and self.boot == _boot_id():  # this machine: ask the process table
+            return bool(self.started) and _process_start(self.pid) == self.started
+        return time.time() < self.lease_until
+
+
+class EngineLock:
+    """``with EngineLock(client, project, env, what, lease):`` one deploy per environment."""
+
+    def __init__(self, client: Any, project: str, environment: str, what: str, lease: float):
+        self.client = client
+        self.name = f"mlopsctl-lock-{project}-{environment}"
+        self.project, self.environment = project, environment
+        self.what, self.lease = what, lease
+        self.container: Any = None
+        self.deadline = 0.0
+        self.warnings: list[str] = []
+
+    def _labels(self) -> dict[str, str]:
+        from mlopsctl.core.deploy.lock import current_user
+
+        now = time.time()
+        self.deadline = now + self.lease
+        holder = {
+            "what": self.what, "user": current_user(), "host": socket.gethostname(),
+            "boot": _boot_id(), "pid": os.getpid(), "started": _process_start(os.getpid()),
+            "since": now, "lease_until": self.deadline,
+        }  # fmt: skip
+        return {f"{PREFIX}.lock": json.dumps(holder), PROJECT: self.project,
+                ENVIRONMENT: self.environment}  # fmt: skip
+
+    def holder(self, container: Any) -> Holder | None:
+        try:
+            return Holder(**json.loads(container.labels.get(f"{PREFIX}.lock", "")))
+        except (TypeError, ValueError):
+            return None
+
+    def acquire(self) -> None:
+        import docker.errors
+
+        _lock_image(self.client)
+        for _ in range(3):
+            try:
+                self.container = self.client.containers.create(
+                    LOCK_IMAGE, command="lock", name=self.name, labels=self._labels()
+                )
+                return
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:
+                    raise
+            try:
+                current = self.client.containers.get(self.name)
+            except docker.errors.NotFound:
+                continue  # released meanwhile: try again
+            holder = self.holder(current)
+            if holder is not None and holder.alive():
+                raise Conflict(
+                    f"A deploy to {self.environment} is already running, held by "
+                    f"{holder.describe()}; wait for it to finish."
+                )
+            gone = holder.describe() if holder else "an unreadable lock"
+            with contextlib.suppress(docker.errors.NotFound):
+                current.remove(force=True)  # by id: only that stale lock, never a new one
+            self.warnings.append(f"took over the lock of a deploy that is gone ({gone})")
+        raise Conflict(f"Could not take the deploy lock {self.name}; try again.")
+
+    def check(self) -> None:
+        """Before changing traffic: the lock is still ours and its lease still runs."""
+        import docker.errors
+
+        try:
+            current = self.client.containers.get(self.name)
+        except docker.errors.NotFound:
+            current = None
+        if current is None or self.container is None or current.id != self.container.id:
+            raise Conflict(f"The deploy lock {self.name} was taken over; nothing was switched.")
+        if time.time() >= self.deadline:
+            raise Conflict(
+                f"The deploy ran past its lock's lease ({self.lease:g}s); not switching."
+            )
+
+    def release(self) -> None:
+        import docker.errors
+
+        if self.container is not None:
+            with contextlib.suppress(docker.errors.NotFound):
+                self.container.remove(force=True)
+            self.container = None
+
+    def __enter__(self) -> EngineLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def new_release_id() -> str:
+    return uuid.uuid4().hex[:12]

@@ -1,0 +1,283 @@
+"""Blue-green deploys that move real traffic, with the engine as the truth.
+
+A client container on the environment's network requests the service by its compose name in a
+loop; every answer (the version the image serves) or failure is logged. Clones of the project
+deploy to the same engine; deploys are killed with SIGKILL at random moments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlopsctl.core.scaffold import create
+from tests.conftest import git
+from tests.system.conftest import HEALTHCHECK, IMAGE, mlopsctl
+
+pytestmark = pytest.mark.docker
+
+
+def docker(*args: str, check: bool = True) -> str:
+    out = subprocess.run(["docker", *args], capture_output=True, text=True, check=check)
+    return out.stdout.strip()
+
+
+@pytest.fixture
+def project(tmp_path: Path, images: str) -> Iterator[Path]:
+    name = f"t{uuid.uuid4().hex[:8]}"
+    root = tmp_path / name
+    create.plan_init(root, name=name).apply()
+    create.init_git(root)
+    compose_file = f"services:\n  api:\n    image: {IMAGE}:${{MLOPS_VERSION}}\n{HEALTHCHECK}"
+    for env in ("staging", "production"):
+        (root / f"docker/docker-compose.{env}.yml").write_text(compose_file)
+    config = root / "mlops.yaml"
+    config.write_text(
+        config.read_text().replace("environments: {}", "")
+        + "environments:\n  staging: {drain: 1}\n  production: {drain: 1, confirm: false}\n"
+    )
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "chore: init", "--no-verify")
+    yield root
+    for c in docker("ps", "-aq", "--filter", f"label=io.mlopsctl.project={name}").split():
+        docker("rm", "-f", c, check=False)
+    for c in docker("ps", "-aq", "--filter", f"name=client-{name}").split():
+        docker("rm", "-f", c, check=False)
+    for c in docker("ps", "-aq", "--filter", f"name=mlopsctl-lock-{name}").split():
+        docker("rm", "-f", c, check=False)
+    for env in ("staging", "production"):
+        docker("network", "rm", f"{name}-{env}", check=False)
+    for tag in docker(
+        "images", "--format", "{{.Repository}}:{{.Tag}}", f"mlopsctl-keep/{name}-*"
+    ).split():
+        docker("rmi", tag, check=False)
+
+
+class Client:
+    """A container on the environment's network that requests http://api:8080/ in a loop.
+
+    Like the router the model-serving template generates (nginx with ``proxy_next_upstream
+    error timeout`` and a 1 s DNS validity), it retries a failed connection once, resolving
+    the name again: a request that was resolved to the old colour at the instant it left the
+    network is answered by the new one. A request counts as failed only when both tries fail;
+    first tries that needed the retry are logged as ``retried`` and reported.
+    """
+
+    def __init__(self, project: Path, env: str = "staging") -> None:
+        self.name = f"client-{project.name}-{uuid.uuid4().hex[:4]}"
+        network = f"{project.name}-{env}"
+        docker("network", "inspect", network)  # the first deploy made it
+        bb = "/bin/busybox"
+        get = f"{bb} timeout 2 {bb} wget -q -O- http://api:8080/ 2>/dev/null"
+        loop = (
+            "while true; do "
+            f'if r=$({get}); then echo "ok $r"; '
+            f'elif r=$({get}); then echo retried; echo "ok $r"; '
+            "else echo fail; fi; done >> /log"
+        )
+        docker("run", "-d", "--name", self.name, "--network", network, f"{IMAGE}:v1",
+               "/bin/busybox", "sh", "-c", loop)  # fmt: skip
+
+    def lines(self) -> list[str]:
+        """The answers so far (``retried`` markers left out; see :meth:`retried`)."""
+        raw = docker("exec", self.name, "/bin/busybox", "cat", "/log").splitlines()
+        return [line for line in raw if line != "retried"]
+
+    def retried(self) -> int:
+        raw = docker("exec", self.name, "/bin/busybox", "cat", "/log").splitlines()
+        return raw.count("retried")
+
+    def settle(self, at_least: int = 20) -> list[str]:
+        start = len(self.lines())
+        while len(self.lines()) < start + at_least:
+            time.sleep(0.2)
+        return self.lines()
+
+    def stop(self) -> None:
+        docker("rm", "-f", self.name, check=False)
+
+
+def deploy(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return mlopsctl(project, *args, "--json")
+
+
+def attached_colours(project: Path, env: str = "staging") -> set[str]:
+    raw = docker("network", "inspect", f"{project.name}-{env}", "--format", "{{json .Containers}}")
+    ids = list(json.loads(raw or "{}").keys())
+    return {
+        docker("inspect", "-f", '{{index .Config.Labels "io.mlopsctl.colour"}}', i)
+        for i in ids
+        if docker("inspect", "-f", '{{index .Config.Labels "io.mlopsctl.colour"}}', i)
+    }
+
+
+def test_zero_failed_requests_through_deploys_a_failed_deploy_and_a_rollback(
+    project: Path,
+) -> None:
+    assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
+    client = Client(project)
+    try:
+        client.settle()
+        up = deploy(project, "deploy", "staging", "--version", "v3")
+        assert up.returncode == 0, up.stderr
+        after_v3 = client.settle()
+        assert after_v3[-20:] == ["ok v3"] * 20  # only v3 answers after the switch
+        bad = deploy(project, "deploy", "staging", "--version", "v2")
+        assert bad.returncode == 1
+        assert "v3 (green) still serves" in json.loads(bad.stdout)["release"]["message"]
+        assert client.settle()[-20:] == ["ok v3"] * 20
+        back = deploy(project, "rollback", "--env", "staging")
+        assert back.returncode == 0, back.stderr
+        lines = client.settle()
+        assert lines[-20:] == ["ok v1"] * 20
+        assert "fail" not in lines, lines.count("fail")
+        assert {"ok v1", "ok v3"} <= set(lines)
+        print(
+            f"\n{len(lines)} requests during deploy v3, failed v2 and rollback: 0 failed, "
+            f"{client.retried()} answered on the router's retry"
+        )
+    finally:
+        client.stop()
+    assert attached_colours(project) == {"blue"}
+
+
+def test_a_second_clone_continues_from_the_live_colour(project: Path, tmp_path: Path) -> None:
+    assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
+    clone = tmp_path / "clone" / project.name
+    subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
+    second = deploy(clone, "deploy", "staging", "--version", "v3")
+    assert second.returncode == 0, second.stderr
+    doc = json.loads(second.stdout)
+    assert doc["plan"]["live_colour"] == "blue" and doc["release"]["colour"] == "green"
+    assert attached_colours(project) == {"green"}
+    subprocess.run(["git", "clean", "-qfdX"], cwd=project, check=True)
+    status = mlopsctl(project, "releases", "--env", "staging", "--json")
+    versions = [r["version"] for r in json.loads(status.stdout)["releases"]]
+    assert versions == ["v1", "v3"]  # the history is shared and survives git clean -X
+
+
+def test_two_clones_deploying_at_once_exactly_one_holds_the_lock(
+    project: Path, tmp_path: Path
+) -> None:
+    clone = tmp_path / "clone" / project.name
+    subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "mlopsctl", "deploy", "staging", "--version", "v1"],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lock = f"mlopsctl-lock-{project.name}-staging"
+    for _ in range(200):
+        if docker("ps", "-aq", "--filter", f"name={lock}"):
+            break
+        time.sleep(0.05)
+    second = mlopsctl(clone, "deploy", "staging", "--version", "v3")
+    assert first.wait(timeout=120) == 0, first.stderr.read() if first.stderr else ""
+    assert second.returncode == 3, second.stderr
+    assert f"(pid {first.pid})" in second.stderr and "deploy v1" in second.stderr
+
+
+def rows_of(project: Path) -> int:
+    from mlopsctl.core.deploy.history import Store
+
+    return len(Store(project.name).rows("staging"))
+
+
+def test_kill_9_at_random_points_never_leaves_two_colours(project: Path) -> None:
+    assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
+    start = time.perf_counter()
+    assert deploy(project, "deploy", "staging", "--version", "v3").returncode == 0
+    span = time.perf_counter() - start
+    chance = random.Random(1123)
+    attempts = 2
+    for trial in range(10):
+        version = "v1" if trial % 2 else "v3"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mlopsctl", "deploy", "staging", "--version", version],
+            cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        # from the moment the attempt has its row (before it changes anything) to its end
+        while rows_of(project) < attempts + 1 and proc.poll() is None:
+            time.sleep(0.02)
+        time.sleep(chance.uniform(0, span))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        attempts += 1
+        after = deploy(project, "deploy", "staging", "--version", "v3")
+        attempts += 1
+        assert after.returncode == 0, (trial, after.stderr)
+        assert attached_colours(project) == {json.loads(after.stdout)["release"]["colour"]}
+    rows = json.loads(mlopsctl(project, "releases", "--env", "staging", "--json").stdout)[
+        "releases"
+    ]
+    assert len(rows) == attempts
+    assert all(r["outcome"] in ("success", "interrupted", "failed") for r in rows), rows
+    print("\noutcomes of 10 killed deploys:", [r["outcome"] for r in rows[2::2]])
+
+
+def test_rollback_starts_the_recorded_image_even_after_its_tag_moved(project: Path) -> None:
+    original = docker("image", "inspect", "-f", "{{.Id}}", f"{IMAGE}:v1")
+    assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
+    assert deploy(project, "deploy", "staging", "--version", "v3").returncode == 0
+    docker("tag", f"{IMAGE}:v3", f"{IMAGE}:v1")  # someone moves the tag
+    try:
+        back = deploy(project, "rollback", "--env", "staging", "v1")
+        assert back.returncode == 0, back.stderr
+        client = Client(project)
+        try:
+            assert client.settle(10)[-10:] == ["ok v1"] * 10
+        finally:
+            client.stop()
+    finally:
+        docker("tag", original, f"{IMAGE}:v1")
+
+
+def test_rollback_of_production_leaves_staging_alone(project: Path) -> None:
+    for env in ("staging", "production"):
+        for version in ("v1", "v3"):
+            assert deploy(project, "deploy", env, "--version", version, "--yes").returncode == 0
+    staging_before = attached_colours(project, "staging")
+    ours = f"label=com.docker.compose.project={project.name}-staging-"
+    ids_before = sorted(
+        i
+        for colour in ("blue", "green")
+        for i in docker("ps", "-q", "--filter", ours + colour).split()
+    )
+    back = deploy(project, "rollback", "--env", "production", "--yes")
+    assert back.returncode == 0, back.stderr
+    assert json.loads(back.stdout)["release"]["environment"] == "production"
+    assert attached_colours(project, "staging") == staging_before
+    ids_after = sorted(
+        i
+        for colour in ("blue", "green")
+        for i in docker("ps", "-q", "--filter", ours + colour).split()
+    )
+    assert ids_after == ids_before
+
+
+def test_a_failing_switch_hook_puts_traffic_back(project: Path) -> None:
+    assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
+    hook = project / "scripts/deploy/switch_traffic.sh"
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    hook.write_text("#!/usr/bin/env bash\necho switching to $1 $2\nexit 3\n")
+    client = Client(project)
+    try:
+        client.settle()
+        out = deploy(project, "deploy", "staging", "--version", "v3", "--strategy", "blue-green")
+        assert out.returncode == 1
+        assert "traffic went back to v1 (blue)" in json.loads(out.stdout)["release"]["message"]
+        lines = client.settle()
+        assert lines[-20:] == ["ok v1"] * 20
+    finally:
+        client.stop()
+    assert attached_colours(project) == {"blue"}
