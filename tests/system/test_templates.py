@@ -183,3 +183,57 @@ def test_clone_a_substage(full: Path) -> None:
     assert mlopsctl(full, "check-names").returncode == 0
     stages = {s["id"] for s in json.loads(mlopsctl(full, "stages", "--json").stdout)["substages"]}
     assert {"6.2", "7.1"} <= stages
+
+
+def test_generated_deploy_scripts_pass_the_environment_and_yes(
+    project: Path, tmp_path: Path
+) -> None:
+    out = mlopsctl(project, "new-stage", "5.1", "serving", "--template", "model-serving")
+    assert out.returncode == 0, out.stderr
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "mlopsctl").write_text('#!/bin/sh\necho "$@"\n')
+    (fake / "mlopsctl").chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}",
+        "MLOPS_ENV": "production",
+    }
+
+    def script(*args: str) -> list[str]:
+        done = subprocess.run(["bash", *args], cwd=project, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert script("scripts/deploy/rollback.sh", "v1", "--yes") == [
+        "rollback", "v1", "--yes", "--env", "production", "--strategy", "blue-green"
+    ]  # fmt: skip
+    assert script("scripts/deploy/rollback.sh", "--env", "staging") == [
+        "rollback", "--env", "staging", "--strategy", "blue-green"
+    ]  # fmt: skip
+    assert script("scripts/deploy/deploy_production.sh", "v2", "--yes") == [
+        "deploy", "production", "--version", "v2", "--strategy", "blue-green", "--yes"
+    ]  # fmt: skip
+
+
+def test_the_edge_router_config_is_valid_nginx_and_compose(project: Path, tmp_path: Path) -> None:
+    out = mlopsctl(project, "new-stage", "5.1", "serving", "--template", "model-serving")
+    assert out.returncode == 0, out.stderr
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    need("nginx", None if Path(nginx).exists() else "nginx is missing: apt-get install nginx-light")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"events {{}}\nhttp {{\n include {project / 'docker/nginx/edge.conf'};\n}}\n")
+    checked = subprocess.run(
+        [nginx, "-t", "-c", str(conf), "-g", f"pid {tmp_path}/n.pid; error_log {tmp_path}/e.log;"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    text = (project / "docker/nginx/edge.conf").read_text()
+    assert "resolver 127.0.0.11 valid=1s" in text and "proxy_next_upstream error timeout" in text
+    compose = ["docker", "compose"] if subprocess.run(
+        ["docker", "compose", "version"], capture_output=True).returncode == 0 else ["docker-compose"]  # fmt: skip
+    for env, port in (("staging", "8080"), ("production", "8081")):
+        done = subprocess.run([*compose, "-f", f"docker/docker-compose.edge-{env}.yml", "config"],
+                              cwd=project, capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert f"name: {project.name}-{env}" in done.stdout and port in done.stdout

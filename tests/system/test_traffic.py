@@ -281,3 +281,34 @@ def test_a_failing_switch_hook_puts_traffic_back(project: Path) -> None:
     finally:
         client.stop()
     assert attached_colours(project) == {"blue"}
+
+
+def test_compose_ps_logs_and_down_of_an_environment_use_its_live_colour(project: Path) -> None:
+    assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
+    ps = mlopsctl(project, "compose", "ps", "staging")
+    assert ps.returncode == 0, ps.stderr
+    assert f"{project.name}-staging-blue" in ps.stdout
+    logs = mlopsctl(project, "compose", "logs", "staging")
+    assert logs.returncode == 0, logs.stderr
+    down = mlopsctl(project, "compose", "down", "staging")
+    assert down.returncode == 0, down.stderr
+    assert not docker("ps", "-q", "--filter",
+                      f"label=com.docker.compose.project={project.name}-staging-blue")  # fmt: skip
+
+
+def test_scripts_get_the_environment_and_never_ask_again(project: Path) -> None:
+    folder = project / "scripts/deploy"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "deploy_production.sh").write_text('#!/usr/bin/env bash\necho "$@" > args.txt\n')
+    (folder / "rollback.sh").write_text('#!/usr/bin/env bash\necho "$@" > rollback.txt\n')
+    out = mlopsctl(project, "deploy", "production", "--version", "v1", "--yes")
+    assert out.returncode == 0, out.stderr
+    assert (project / "args.txt").read_text().split() == ["v1", "--yes"]
+    back = mlopsctl(project, "rollback", "v1", "--env", "production", "--yes")
+    assert back.returncode == 0, back.stderr
+    assert (project / "rollback.txt").read_text().split() == ["v1", "--env", "production", "--yes"]
+    rows = json.loads(mlopsctl(project, "releases", "--json").stdout)["releases"]
+    assert [(r["environment"], r["action"]) for r in rows] == [
+        ("production", "deploy"),
+        ("production", "rollback"),
+    ]

@@ -48,6 +48,12 @@ def compose(o: Compose) -> int:
     project = compose_mod.project_name(cfg.name, name)
     if o.action != "config":
         compose_mod.require_engine()
+    if o.action in ("ps", "logs", "down"):  # an environment: its live colour's project
+        from mlopsctl.core.deploy import engine
+
+        live = engine.live(compose_mod.client(), compose_mod.project_name(cfg.name), name)
+        if live is not None and live.colour in ("blue", "green"):
+            project = f"{project}-{live.colour}"
     if o.action != "up":
         compose_mod.run(project, file, [o.action, *o.extra], root, capture=False)
         return 0

@@ -137,6 +137,10 @@ def read_live(config: Config, p: Plan) -> engine.Live | None:
 def preflight(config: Config, p: Plan) -> None:
     """Refuse before anything starts or is recorded: no engine, or ports that clash."""
     if p.strategy != "blue-green":
+        assert p.script is not None
+        text = (config.require_root() / p.script).read_text(encoding="utf-8", errors="replace")
+        if "docker" in text or "mlopsctl deploy" in text or "mlopsctl rollback" in text:
+            compose.require_engine()  # the script needs the engine: exit 4 before it runs
         return
     root = config.require_root()
     assert p.compose_file is not None
@@ -270,8 +274,12 @@ def _run_script(root: Path, p: Plan, outcome: Outcome, stream: bool, lock_fd: in
     env = {**os.environ, "MLOPS_VERSION": p.version, "MLOPS_ENV": p.environment}
     env[NESTED_LOCK] = f"{p.environment}:{os.getpid()}"  # a nested deploy shares our lock
     assert p.script is not None
+    # the script's own mlopsctl call must neither ask again nor lose the environment
+    args = [p.version, "--yes"]
+    if p.action == "rollback":
+        args = [p.version, "--env", p.environment, "--yes"]
     done = proc.start(
-        ["bash", p.script, p.version], cwd=root, env=env, capture=not stream,
+        ["bash", p.script, *args], cwd=root, env=env, capture=not stream,
         pass_fds=() if lock_fd is None else (lock_fd,),
     ).finish(check=False)  # fmt: skip
     outcome.output = (done.stdout or "") + (done.stderr or "")

@@ -71,6 +71,13 @@ class Scaffold:
         return plan_mod.apply(self.plan, extra)
 
 
+def _network_prefix(name: str) -> str:
+    """The project part of the environments' network names (``<project>-<env>``)."""
+    from mlopsctl.core.deploy.compose import project_name
+
+    return project_name(name)
+
+
 def _base_context(stages: dict[int, Stage]) -> dict[str, Any]:
     return {
         "mlopsctl_version": __version__,
@@ -123,6 +130,7 @@ def plan_new_stage(
         **_base_context(stages),
         **params,
         "project_name": config.name,
+        "network_prefix": _network_prefix(config.name),
         "package": config.package,
         "stage": s.number,
         "substage": sub.number,
