@@ -2,7 +2,10 @@
 
 Baseline: `docker-compose up -d` (recreating the service with the new version) followed by
 polling `docker inspect` until the container is healthy. mlopsctl: `mlopsctl deploy staging`
-(start the idle colour, wait healthy, switch, stop the old colour, record the release).
+(take the engine lock, start the idle colour with its labels, wait healthy, move the
+environment network's service name to it, keep its image, stop the old colour, record the
+release). The drain period is set to 0 (`environments.staging.drain`): it is a wait the user
+chooses, not work; the figure with the default drain is that plus 3 s.
 Versions alternate so every sample replaces a running container in both cases. Needs a
 Docker engine and busybox-static (for the FROM scratch test image).
 
@@ -87,6 +90,11 @@ def main() -> None:
         subprocess.run([MLOPSCTL, "init", str(project), "--no-git", "--name", "benchp"], check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
         (project / "docker" / "docker-compose.staging.yml").write_text(COMPOSE)
+        config = project / "mlops.yaml"
+        config.write_text(
+            config.read_text().replace("environments: {}", "")
+            + "environments:\n  staging: {drain: 0}\n"
+        )
 
         def version(i: int) -> str:
             return "v1" if i % 2 == 0 else "v2"
@@ -121,6 +129,12 @@ def main() -> None:
             down = [*compose, "-p", f"benchp-staging-{colour}", "-f", staging, "down", "-t", "1"]
             env = {**os.environ, "MLOPS_VERSION": "v1"}
             subprocess.run(down, capture_output=True, env=env)
+        subprocess.run(["docker", "network", "rm", "benchp-staging"], capture_output=True)
+        tags = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}",
+                               "mlopsctl-keep/benchp-staging"], capture_output=True,
+                              text=True).stdout.split()  # fmt: skip
+        if tags:
+            subprocess.run(["docker", "rmi", *tags], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -312,3 +312,36 @@ def test_scripts_get_the_environment_and_never_ask_again(project: Path) -> None:
         ("production", "deploy"),
         ("production", "rollback"),
     ]
+
+
+def test_a_deploy_through_the_script_is_one_row_and_one_notification(project: Path) -> None:
+    folder = project / "scripts/deploy"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "deploy_staging.sh").write_text(
+        "#!/usr/bin/env bash\nset -e\nv=$1; shift\n"
+        f'exec {sys.executable} -m mlopsctl deploy staging --version "$v" --strategy blue-green "$@"\n'
+    )
+    out = mlopsctl(project, "deploy", "staging", "--version", "v1", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(mlopsctl(project, "releases", "--json").stdout)["releases"]
+    assert [(r["strategy"], r["outcome"]) for r in rows] == [("script", "success")]
+    assert attached_colours(project) == {"blue"}
+
+
+def test_a_failing_compose_up_keeps_its_reason(project: Path) -> None:
+    out = deploy(project, "deploy", "staging", "--version", "v404")
+    assert out.returncode == 1
+    message = json.loads(out.stdout)["release"]["message"]
+    assert "compose up failed" in message and "nothing still serves" in message
+    rows = json.loads(mlopsctl(project, "releases", "--json").stdout)["releases"]
+    assert rows[-1]["outcome"] == "failed" and "compose up failed" in rows[-1]["message"]
+
+
+def test_no_engine_is_exit_4_on_the_script_path_too(project: Path) -> None:
+    folder = project / "scripts/deploy"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "deploy_staging.sh").write_text("#!/usr/bin/env bash\ndocker build .\n")
+    out = mlopsctl(project, "deploy", "staging", "--version", "v1",
+                   env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})  # fmt: skip
+    assert out.returncode == 4, out.stderr
+    assert "No Docker engine answers" in out.stderr

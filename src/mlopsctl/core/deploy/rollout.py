@@ -340,10 +340,9 @@ def _blue_green(
     outcome.release.colour = p.new_colour
     env = {**os.environ, "MLOPS_VERSION": p.version, "MLOPS_ENV": p.environment,
            "MLOPS_COLOR": p.new_colour or ""}  # fmt: skip
-    resolved = compose.config(new_project, file, root, env)
-    services = sorted((resolved.get("services") or {}).keys())
+    version_key, services = _outline(file)
     project = compose.project_name(config.name)
-    override = _override(root, p, project, outcome.release, services, _version_key(file))
+    override = _override(root, p, project, outcome.release, services, version_key)
     try:
         health = compose.up_and_wait(new_project, file, root, p.health_timeout, env,
                                      on_progress=on_progress, more=(override,))  # fmt: skip
@@ -386,14 +385,15 @@ def _blue_green(
         override.unlink(missing_ok=True)
 
 
-def _version_key(file: Path) -> Any:
-    import yaml
+def _outline(file: Path) -> tuple[Any, list[str]]:
+    """The compose file's ``version`` key and service names (read without running compose:
+    names are not interpolated)."""
+    from mlopsctl.core.yamlcache import load
 
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-    return data.get("version") if isinstance(data, dict) else None
+    data = load(file)
+    if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
+        raise BadInput(f"{file.name} has no services mapping; fix the compose file.")
+    return data.get("version"), sorted(str(k) for k in data["services"])
 
 
 def _switch_hook(root: Path, p: Plan, env: dict[str, str], outcome: Outcome) -> str | None:
