@@ -1,6 +1,7 @@
 """The one exception base of mlopsctl; each subclass carries its exit code.
 
-The CLI edge catches :class:`MlopsError` once and prints its message as one sentence.
+The CLI edge catches :class:`MlopsError` once and prints its message as one sentence. A check,
+test run or deploy that fails is not an error: its handler reports it and returns exit code 1.
 """
 
 from __future__ import annotations
@@ -8,12 +9,6 @@ from __future__ import annotations
 
 class MlopsError(Exception):
     """Base of every error mlopsctl reports; ``exit_code`` follows the CLI contract."""
-
-    exit_code = 1
-
-
-class CheckFailed(MlopsError):
-    """A check, a test run, a health gate or a deploy failed (exit 1)."""
 
     exit_code = 1
 

@@ -345,3 +345,20 @@ def test_no_engine_is_exit_4_on_the_script_path_too(project: Path) -> None:
                    env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})  # fmt: skip
     assert out.returncode == 4, out.stderr
     assert "No Docker engine answers" in out.stderr
+
+
+def test_only_the_last_releases_images_are_kept(project: Path) -> None:
+    config = project / "mlops.yaml"
+    config.write_text(
+        config.read_text().replace("staging: {drain: 1}", "staging: {drain: 0, retain: 2}")
+    )
+    docker("tag", f"{IMAGE}:v3", f"{IMAGE}:v4")
+    try:
+        for version in ("v1", "v3", "v4"):
+            assert deploy(project, "deploy", "staging", "--version", version).returncode == 0
+        tags = docker("images", "--format", "{{.Tag}}", f"mlopsctl-keep/{project.name}-staging")
+        assert sorted(tags.split()) == ["v3--api", "v4--api"]
+        gone = deploy(project, "rollback", "--env", "staging", "v1")
+        assert gone.returncode == 2 and "No kept images of v1" in gone.stderr
+    finally:
+        docker("rmi", f"{IMAGE}:v4", check=False)
