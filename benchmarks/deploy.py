@@ -9,7 +9,11 @@ chooses, not work; the figure with the default drain is that plus 3 s.
 Versions alternate so every sample replaces a running container in both cases. Needs a
 Docker engine and busybox-static (for the FROM scratch test image).
 
-Usage: python benchmarks/deploy.py [--rounds N]
+With --swarm it also times a swarm deploy: `mlopsctl deploy` of an environment with
+`engine: swarm` against a plain `docker stack deploy --detach=false` of the same change
+(a one-node swarm is created for the run when the engine is not in one, and left after).
+
+Usage: python benchmarks/deploy.py [--rounds N] [--swarm]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import MLOPSCTL, report, sample_alternately
@@ -77,6 +82,7 @@ def wait_healthy(project: str, timeout: float = 60) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--swarm", action="store_true", help="also time a swarm deploy")
     args = parser.parse_args()
     if subprocess.run(["docker", "info"], capture_output=True).returncode != 0 or not MLOPSCTL:
         sys.exit("needs a Docker engine and mlopsctl on PATH")
@@ -122,6 +128,8 @@ def main() -> None:
         )
         report("blue-green deploy vs plain compose up + wait", samples,
                f"{' '.join(compose)} up -d + wait healthy (baseline)")  # fmt: skip
+        if args.swarm:
+            swarm_case(work, project, args.rounds, version)
     finally:
         subprocess.run([*plain, "down", "-t", "1"], capture_output=True)
         staging = str(project / "docker/docker-compose.staging.yml")
@@ -136,6 +144,66 @@ def main() -> None:
         if tags:
             subprocess.run(["docker", "rmi", *tags], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+SWARM = """version: "3.8"
+services:
+  api:
+    image: mlopsctl-bench-app:${MLOPS_VERSION}
+    deploy:
+      replicas: 2
+      endpoint_mode: dnsrr
+      update_config: {order: start-first, failure_action: rollback, monitor: 5s, parallelism: 1}
+    stop_grace_period: 1s
+    healthcheck:
+      test: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]
+      interval: 1s
+      timeout: 2s
+      retries: 3
+      start_period: 1s
+"""
+
+
+def swarm_case(work: Path, project: Path, rounds: int, version: Any) -> None:
+    state = subprocess.run(["docker", "info", "--format", "{{.Swarm.LocalNodeState}}"],
+                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+    created = state != "active"
+    if created:
+        subprocess.run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"], check=True,
+                       capture_output=True)  # fmt: skip
+    try:
+        (work / "stack.yml").write_text(SWARM)
+        (project / "docker" / "docker-compose.swarmenv.yml").write_text(SWARM)
+        config = project / "mlops.yaml"
+        config.write_text(config.read_text().replace(
+            "staging: {drain: 0}", "staging: {drain: 0}\n  swarmenv: {engine: swarm}"))  # fmt: skip
+
+        def plain(i: int) -> float:
+            env = {**os.environ, "MLOPS_VERSION": version(i)}
+            start = time.perf_counter()
+            subprocess.run(["docker", "stack", "deploy", "--resolve-image", "never",
+                            "--detach=false", "-c", str(work / "stack.yml"), "benchplain"],
+                           check=True, capture_output=True, env=env)  # fmt: skip
+            return time.perf_counter() - start
+
+        def ours(i: int) -> float:
+            start = time.perf_counter()
+            subprocess.run([MLOPSCTL, "deploy", "swarmenv", "--version", version(i)],
+                           cwd=project, check=True, capture_output=True)  # fmt: skip
+            return time.perf_counter() - start
+
+        samples = sample_alternately(
+            {"docker stack deploy --detach=false (baseline)": plain,
+             "mlopsctl deploy (engine: swarm)": ours},
+            rounds, warmup=1,
+        )  # fmt: skip
+        report("swarm deploy vs plain docker stack deploy", samples,
+               "docker stack deploy --detach=false (baseline)")  # fmt: skip
+    finally:
+        for stack in ("benchplain", "benchp-swarmenv"):
+            subprocess.run(["docker", "stack", "rm", stack], capture_output=True)
+        if created:
+            subprocess.run(["docker", "swarm", "leave", "--force"], capture_output=True)
 
 
 if __name__ == "__main__":

@@ -293,11 +293,13 @@ def test_damaged_inputs_are_one_sentence_each(staged: Path) -> None:
 
 
 def test_a_damaged_release_history_is_one_sentence(project: Path) -> None:
-    db = project / ".mlops/state/releases.db"
+    from mlopsctl.core.deploy.history import data_folder
+
+    db = data_folder() / f"{project.name}.db"  # the isolated HOME's, as the process sees it
     db.parent.mkdir(parents=True, exist_ok=True)
     db.write_bytes(b"SQLite format 3\x00" + b"\x00" * 50)
     line = one_error(mlopsctl(project, "releases"), 2)
-    assert "releases.db is damaged" in line
+    assert f"{db} is damaged" in line and "mv " in line
     db.unlink()
     import sqlite3
 
@@ -313,7 +315,7 @@ def test_a_damaged_release_history_is_one_sentence(project: Path) -> None:
     conn.commit()
     conn.close()
     line = one_error(mlopsctl(project, "releases"), 2)
-    assert "releases.db is damaged" in line
+    assert f"{db} is damaged" in line
 
 
 def test_a_template_that_explodes_is_one_sentence(project: Path) -> None:

@@ -318,6 +318,15 @@ def _stages(value: Any, key: str, fn: str) -> Any:
     return dict(sorted(out.items(), key=lambda kv: int(kv[0])))
 
 
+def _choice(choices: tuple[str, ...]) -> Check:
+    def check(value: Any, key: str, fn: str) -> Any:
+        if value not in choices:
+            raise _fail(fn, key, f"must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    return check
+
+
 def _number(low: float, high: float) -> Check:
     def check(value: Any, key: str, fn: str) -> Any:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -336,6 +345,7 @@ _ENVIRONMENT = _section(
         "confirm": _bool,
         "drain": _number(0, 3600),
         "retain": _int(1, 100),
+        "engine": _choice(("compose", "swarm")),
     }
 )
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from mlopsctl.core import proc
 from mlopsctl.core.config import Config
-from mlopsctl.core.deploy import compose, engine, history, notify
+from mlopsctl.core.deploy import compose, engine, history, notify, swarm
 from mlopsctl.core.deploy.lock import NESTED_LOCK, DeployLock, current_user
 from mlopsctl.errors import BadInput
 
@@ -62,6 +62,7 @@ class Outcome:
     release: history.Release
     health: compose.Health | None = None
     warnings: list[str] = field(default_factory=list)
+    converged: swarm.Converged | None = None  # a swarm deploy: how its services converged
     output: str = ""
 
     @property
@@ -74,6 +75,7 @@ class Outcome:
             "plan": self.plan.as_dict(),
             "release": self.release.as_dict(),
             "health": self.health.as_dict() if self.health else None,
+            "swarm": self.converged.as_dict() if self.converged else None,
             "warnings": self.warnings,
             "output": self.output,
         }
@@ -116,7 +118,7 @@ def plan(
             f"Nothing deploys '{environment}': add scripts/deploy/{script_name} or "
             f"{file.relative_to(root)} (known: {', '.join(known) or 'none'})."
         )
-    p.strategy = "blue-green"
+    p.strategy = "swarm" if settings.get("engine") == "swarm" else "blue-green"
     p.compose_file = str(file.relative_to(root))
     p.drain = float(settings.get("drain", DRAIN_DEFAULT))
     p.retain = int(settings.get("retain", RETAIN_DEFAULT))
@@ -127,6 +129,16 @@ def plan(
 def read_live(config: Config, p: Plan) -> engine.Live | None:
     """Fill the plan's live colour and version from the engine; the new colour is the other."""
     compose.require_engine()
+    if p.strategy == "swarm":
+        c = compose.client()
+        stack = swarm.stack_name(compose.project_name(config.name), p.environment)
+        versions = {
+            (s.attrs.get("Spec", {}).get("Labels") or {}).get(engine.VERSION)
+            for s in swarm.services(c, stack)
+        }
+        p.live_version = versions.pop() if len(versions) == 1 else None
+        p.live_colour = p.new_colour = None
+        return None
     live = engine.live(compose.client(), compose.project_name(config.name), p.environment)
     p.live_colour = live.colour if live and live.colour in COLOURS else None
     p.live_version = live.version if live else None
@@ -136,6 +148,14 @@ def read_live(config: Config, p: Plan) -> engine.Live | None:
 
 def preflight(config: Config, p: Plan) -> None:
     """Refuse before anything starts or is recorded: no engine, or ports that clash."""
+    if p.strategy == "swarm":
+        assert p.compose_file is not None
+        swarm.require_swarm(compose.client())
+        from mlopsctl.core.yamlcache import load
+
+        source = load(config.require_root() / p.compose_file)
+        swarm.stack_file(source if isinstance(source, dict) else {}, {}, {}, p.compose_file)
+        return
     if p.strategy != "blue-green":
         assert p.script is not None
         text = (config.require_root() / p.script).read_text(encoding="utf-8", errors="replace")
@@ -194,7 +214,10 @@ def execute(
         outcome.warnings.extend(lock.warnings)
 
         def work() -> None:
-            _blue_green(config, root, p, outcome, on_progress, store, lock)
+            if p.strategy == "swarm":
+                _swarm(config, root, p, outcome, on_progress, lock)
+            else:
+                _blue_green(config, root, p, outcome, on_progress, store, lock)
 
         if inside_script:
             work()
@@ -394,6 +417,81 @@ def _outline(file: Path) -> tuple[Any, list[str]]:
     if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
         raise BadInput(f"{file.name} has no services mapping; fix the compose file.")
     return data.get("version"), sorted(str(k) for k in data["services"])
+
+
+def _swarm(
+    config: Config, root: Path, p: Plan, outcome: Outcome, on_progress: Progress | None,
+    lock: engine.EngineLock,
+) -> None:  # fmt: skip
+    import yaml
+
+    from mlopsctl.core.yamlcache import load
+
+    assert p.compose_file is not None
+    c = compose.client()
+    project = compose.project_name(config.name)
+    stack = swarm.stack_name(project, p.environment)
+    rel = outcome.release
+    rel.release, rel.colour = engine.new_release_id(), None
+    now = time.time_ns()
+    labels = {
+        engine.PROJECT: project, engine.ENVIRONMENT: p.environment, engine.VERSION: p.version,
+        engine.RELEASE: rel.release, engine.COMMIT: rel.git_commit or "",
+        engine.DEPLOYER: rel.user,
+        engine.DEPLOYED_AT: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now // 10**9)),
+    }  # fmt: skip
+    source = load(root / p.compose_file)
+    doc = swarm.stack_file(source if isinstance(source, dict) else {}, labels, p.images,
+                           p.compose_file)  # fmt: skip
+    folder = root / ".mlops" / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / ".gitignore").exists():
+        (folder / ".gitignore").write_text("*\n")
+    path = folder / f"stack-{p.environment}-{rel.release}.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    env = {**os.environ, "MLOPS_VERSION": p.version, "MLOPS_ENV": p.environment}
+    serving = p.live_version or "nothing"
+    try:
+        lock.check()
+        started = time.time()
+        done = proc.run(["docker", "stack", "deploy", "--resolve-image", "never", "--detach=true",
+                         "-c", str(path), stack], cwd=root, env=env, check=False)  # fmt: skip
+        if done.returncode != 0:
+            lines = ((done.stderr or "") + (done.stdout or "")).strip().splitlines()
+            rel.message = f"docker stack deploy failed: {lines[-1] if lines else done.returncode}"
+            return
+        result = swarm.wait(c, stack, started, p.health_timeout + 60, engine.VERSION,
+                            _swarm_progress(on_progress))  # fmt: skip
+        outcome.converged = result
+        if result.rolled_back:
+            rel.outcome = "rolled back"
+            rel.message = f"{result.reason}; {serving} still serves"
+            return
+        if not result.ok:
+            rel.message = result.reason
+            return
+        images = {s.name.removeprefix(f"{stack}_"): c.images.get(s.image).id
+                  for s in result.services}  # fmt: skip
+        rel.image_ids = sorted(set(images.values()))
+        engine.keep_images(c, project, p.environment, p.version, images, p.retain)
+        rel.outcome = "success"
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _swarm_progress(
+    on_progress: Progress | None,
+) -> Callable[[list[swarm.ServiceOutcome]], None] | None:
+    if on_progress is None:
+        return None
+
+    def show(services: list[swarm.ServiceOutcome]) -> None:
+        on_progress([
+            compose.ServiceState(s.name, s.name, f"{s.running}/{s.desired} running", s.state)
+            for s in services
+        ])  # fmt: skip
+
+    return show
 
 
 def _switch_hook(root: Path, p: Plan, env: dict[str, str], outcome: Outcome) -> str | None:

@@ -1,0 +1,153 @@
+"""Deploys to a one-node Docker Swarm: rolling updates, the engine's rollback, stack rollback.
+
+The routing mesh does not work on this kernel (no IPVS), so services use
+``endpoint_mode: dnsrr`` on an attachable overlay network, and a client container on that
+network requests them in a loop (retrying a failed connection once, as a router does).
+The tests create the swarm when the engine is not in one, and leave it only if they did.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlopsctl.core.scaffold import create
+from tests.conftest import git
+from tests.helpers.machine import need
+from tests.system.conftest import IMAGE, mlopsctl
+from tests.system.test_traffic import Client, docker
+
+pytestmark = pytest.mark.docker
+
+SERVICE = """  {name}:
+    image: {image}:${{MLOPS_VERSION}}
+    deploy:
+      replicas: 2
+      endpoint_mode: dnsrr
+    stop_grace_period: 1s
+    networks: [live]
+    healthcheck:
+      test: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]
+      interval: 1s
+      timeout: 2s
+      retries: 2
+      start_period: 1s
+"""
+
+
+@pytest.fixture(scope="module")
+def a_swarm() -> Iterator[None]:
+    state = docker("info", "--format", "{{.Swarm.LocalNodeState}}", check=False)
+    created = False
+    if state != "active":
+        out = subprocess.run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"],
+                             capture_output=True, text=True)  # fmt: skip
+        need("a one-node swarm", None if out.returncode == 0 else out.stderr.strip()[:200])
+        created = True
+    yield
+    if created:
+        subprocess.run(["docker", "swarm", "leave", "--force"], capture_output=True)
+
+
+@pytest.fixture
+def stack_project(tmp_path: Path, images: str, a_swarm: None) -> Iterator[Path]:
+    name = f"s{uuid.uuid4().hex[:8]}"
+    root = tmp_path / name
+    create.plan_init(root, name=name).apply()
+    create.init_git(root)
+    services = SERVICE.format(name="api", image=IMAGE) + SERVICE.format(name="worker", image=IMAGE)
+    (root / "docker/docker-compose.staging.yml").write_text(
+        f'version: "3.8"\nservices:\n{services}'
+        "networks:\n  live:\n    driver: overlay\n    attachable: true\n"
+    )
+    config = root / "mlops.yaml"
+    config.write_text(
+        config.read_text().replace("environments: {}", "")
+        + "environments:\n  staging: {engine: swarm, health_timeout: 90}\n"
+    )
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "chore: init", "--no-verify")
+    yield root
+    docker("stack", "rm", f"{name}-staging", check=False)
+    for c in docker("ps", "-aq", "--filter", f"name=mlopsctl-lock-{name}").split():
+        docker("rm", "-f", c, check=False)
+    for tag in docker(
+        "images", "--format", "{{.Repository}}:{{.Tag}}", f"mlopsctl-keep/{name}-*"
+    ).split():
+        docker("rmi", tag, check=False)
+
+
+class StackClient(Client):
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        network = f"{project.name}-staging_live"
+        self.name = f"client-{project.name}-{uuid.uuid4().hex[:4]}"
+        bb = "/bin/busybox"
+        get = f"{bb} timeout 2 {bb} wget -q -O- http://api:8080/ 2>/dev/null"
+        loop = (
+            "while true; do "
+            f'if r=$({get}); then echo "ok $r"; '
+            f'elif r=$({get}); then echo retried; echo "ok $r"; '
+            "else echo fail; fi; done >> /log"
+        )
+        docker("run", "-d", "--name", self.name, "--network", network, f"{IMAGE}:v1",
+               "/bin/busybox", "sh", "-c", loop)  # fmt: skip
+
+
+def deploy(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return mlopsctl(project, *args, "--json")
+
+
+def service_images(project: Path) -> dict[str, str]:
+    out = {}
+    for service in ("api", "worker"):
+        ref = docker("service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+                     f"{project.name}-staging_{service}")  # fmt: skip
+        out[service] = docker("image", "inspect", "-f", "{{.Id}}", ref.split("@")[0])
+    return out
+
+
+def test_rolling_updates_an_engine_rollback_and_a_stack_rollback(stack_project: Path) -> None:
+    first = deploy(stack_project, "deploy", "staging", "--version", "v1")
+    assert first.returncode == 0, first.stderr + first.stdout
+    v1_images = service_images(stack_project)
+    client = StackClient(stack_project)
+    try:
+        client.settle()
+        up = deploy(stack_project, "deploy", "staging", "--version", "v3")
+        assert up.returncode == 0, up.stderr + up.stdout
+        assert client.settle(30)[-20:] == ["ok v3"] * 20
+        bad = deploy(stack_project, "deploy", "staging", "--version", "v2")
+        assert bad.returncode == 1, bad.stdout
+        release = json.loads(bad.stdout)["release"]
+        assert release["outcome"] == "rolled back"
+        assert "the engine rolled" in release["message"] and "v3 still serves" in release["message"]
+        assert client.settle(30)[-20:] == ["ok v3"] * 20
+        back = deploy(stack_project, "rollback", "--env", "staging", "v1")
+        assert back.returncode == 0, back.stderr + back.stdout
+        lines = client.settle(30)
+        assert lines[-20:] == ["ok v1"] * 20
+        assert "fail" not in lines
+        print(f"\n{len(lines)} requests on the swarm: 0 failed, {client.retried()} on the retry")
+    finally:
+        client.stop()
+    assert service_images(stack_project) == v1_images  # every service of the stack
+    rows = json.loads(mlopsctl(stack_project, "releases", "--json").stdout)["releases"]
+    assert [(r["version"], r["action"], r["outcome"]) for r in rows] == [
+        ("v1", "deploy", "success"), ("v3", "deploy", "success"),
+        ("v2", "deploy", "rolled back"), ("v1", "rollback", "success"),
+    ]  # fmt: skip
+
+
+def test_a_service_without_a_healthcheck_is_bad_input(stack_project: Path) -> None:
+    file = stack_project / "docker/docker-compose.staging.yml"
+    file.write_text(file.read_text().replace("    healthcheck:", "    x-no-check:", 1))
+    out = mlopsctl(stack_project, "deploy", "staging", "--version", "v1")
+    assert out.returncode == 2, out.stderr
+    assert "service 'api' has no healthcheck" in out.stderr
+    assert not docker("stack", "ls", "--format", "{{.Name}}").count(f"{stack_project.name}-staging")
