@@ -151,3 +151,13 @@ def test_a_service_without_a_healthcheck_is_bad_input(stack_project: Path) -> No
     assert out.returncode == 2, out.stderr
     assert "service 'api' has no healthcheck" in out.stderr
     assert not docker("stack", "ls", "--format", "{{.Name}}").count(f"{stack_project.name}-staging")
+
+
+def test_compose_ps_and_logs_of_a_swarm_environment_show_its_tasks(stack_project: Path) -> None:
+    assert deploy(stack_project, "deploy", "staging", "--version", "v1").returncode == 0
+    ps = mlopsctl(stack_project, "compose", "ps", "staging")
+    assert ps.returncode == 0, ps.stderr
+    assert f"{stack_project.name}-staging_api.1" in ps.stdout and "Running" in ps.stdout
+    logs = mlopsctl(stack_project, "compose", "logs", "staging")
+    assert logs.returncode == 0, logs.stderr
+    assert f"--- {stack_project.name}-staging_worker ---" in logs.stderr

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlopsctl.cli.plain import echo, emit_json
 
@@ -14,17 +13,36 @@ if TYPE_CHECKING:
 ACTIONS = ("up", "down", "ps", "logs", "config")
 
 
-def progress_printer(enabled: bool) -> Callable[[list[ServiceState]], None]:
-    """A callback that prints each change of the services' health on one line."""
-    last: list[str] = []
+class Progress:
+    """Shows the services' health while mlopsctl waits: a Rich status line on a terminal,
+    else one plain line per change (for CI logs). ``close()`` ends the status line."""
 
-    def show(services: list[ServiceState]) -> None:
+    def __init__(self, enabled: bool) -> None:
+        import sys
+
+        self.enabled, self.tty = enabled, sys.stderr.isatty()
+        self.last = ""
+        self.status: Any = None
+
+    def __call__(self, services: list[ServiceState]) -> None:
         line = ", ".join(f"{s.service}: {s.health or s.state}" for s in services) or "starting"
-        if enabled and (not last or last[-1] != line):
+        if not self.enabled or line == self.last:
+            return
+        self.last = line
+        if not self.tty:
             echo(f"  {line}", err=True)
-        last.append(line)
+            return
+        if self.status is None:
+            from mlopsctl.cli.tables import console
 
-    return show
+            self.status = console(stderr=True).status(line)
+            self.status.start()
+        self.status.update(line)
+
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
 
 
 def print_logs(logs: dict[str, str]) -> None:
@@ -44,6 +62,9 @@ def compose(o: Compose) -> int:
         raise BadInput(f"--timeout {o.timeout:g} is not a number of seconds from 1 to 86400.")
     cfg = config.load_project()
     root = cfg.require_root()
+    settings = dict(cfg.section("environments").get(o.target or "") or {})
+    if settings.get("engine") == "swarm" and o.action in ("ps", "logs"):
+        return _swarm(cfg.name, str(o.target), o.action, list(o.extra))
     name, file = compose_mod.resolve_target(root, o.target)
     project = compose_mod.project_name(cfg.name, name)
     if o.action != "config":
@@ -59,14 +80,13 @@ def compose(o: Compose) -> int:
         return 0
     if not o.json:
         echo(f"starting {project} from {file.relative_to(root)}", err=True)
-    health = compose_mod.up_and_wait(
-        project,
-        file,
-        root,
-        o.timeout,
-        extra=list(o.extra),
-        on_progress=progress_printer(not o.json),
-    )
+    progress = Progress(not o.json)
+    try:
+        health = compose_mod.up_and_wait(
+            project, file, root, o.timeout, extra=list(o.extra), on_progress=progress
+        )
+    finally:
+        progress.close()
     if o.json:
         emit_json({"project": project, "file": str(file.relative_to(root)), **health.as_dict()})
     elif health.ok:
@@ -79,3 +99,22 @@ def compose(o: Compose) -> int:
             err=True,
         )
     return 0 if health.ok else 1
+
+
+def _swarm(project: str, environment: str, action: str, extra: list[str]) -> int:
+    """``ps``/``logs`` of a swarm environment: its stack's tasks (with their state and
+    health), or every service's logs."""
+    from mlopsctl.core import proc
+    from mlopsctl.core.deploy import compose as compose_mod
+    from mlopsctl.core.deploy import swarm
+
+    compose_mod.require_engine()
+    stack = swarm.stack_name(compose_mod.project_name(project), environment)
+    if action == "ps":
+        proc.run(["docker", "stack", "ps", stack, *extra], capture=False)
+        return 0
+    for service in swarm.services(compose_mod.client(), stack):
+        echo(f"--- {service.name} ---", err=True)
+        proc.run(["docker", "service", "logs", "--no-task-ids", *extra, service.name],
+                 capture=False)  # fmt: skip
+    return 0

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from mlopsctl.cli.compose import print_logs, progress_printer
+from mlopsctl.cli.compose import Progress, print_logs
 from mlopsctl.cli.plain import echo, emit_json
 from mlopsctl.errors import MlopsError
 
@@ -65,7 +65,11 @@ def _run(p: Plan, cfg: Config, yes: bool, dry_run: bool, json_: bool) -> int:
     if not _confirmed(p, yes):
         echo("not confirmed; nothing was changed.", err=True)
         return 1
-    outcome = rollout.execute(cfg, p, on_progress=progress_printer(not json_), stream=not json_)
+    progress = Progress(not json_)
+    try:
+        outcome = rollout.execute(cfg, p, on_progress=progress, stream=not json_)
+    finally:
+        progress.close()
     return _report(outcome, json_)
 
 
