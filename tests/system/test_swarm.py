@@ -83,20 +83,10 @@ def stack_project(tmp_path: Path, images: str, a_swarm: None) -> Iterator[Path]:
 
 
 class StackClient(Client):
+    """The looping client, on the stack's attachable overlay network."""
+
     def __init__(self, project: Path) -> None:
-        self.project = project
-        network = f"{project.name}-staging_live"
-        self.name = f"client-{project.name}-{uuid.uuid4().hex[:4]}"
-        bb = "/bin/busybox"
-        get = f"{bb} timeout 2 {bb} wget -q -O- http://api:8080/ 2>/dev/null"
-        loop = (
-            "while true; do "
-            f'if r=$({get}); then echo "ok $r"; '
-            f'elif r=$({get}); then echo retried; echo "ok $r"; '
-            "else echo fail; fi; done >> /log"
-        )
-        docker("run", "-d", "--name", self.name, "--network", network, f"{IMAGE}:v1",
-               "/bin/busybox", "sh", "-c", loop)  # fmt: skip
+        super().__init__(project, network=f"{project.name}-staging_live")
 
 
 def deploy(project: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -73,9 +73,9 @@ class Client:
     first tries that needed the retry are logged as ``retried`` and reported.
     """
 
-    def __init__(self, project: Path, env: str = "staging") -> None:
+    def __init__(self, project: Path, env: str = "staging", network: str | None = None) -> None:
         self.name = f"client-{project.name}-{uuid.uuid4().hex[:4]}"
-        network = f"{project.name}-{env}"
+        network = network or f"{project.name}-{env}"
         docker("network", "inspect", network)  # the first deploy made it
         bb = "/bin/busybox"
         get = f"{bb} timeout 2 {bb} wget -q -O- http://api:8080/ 2>/dev/null"

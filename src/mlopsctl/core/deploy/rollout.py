@@ -322,7 +322,6 @@ def _override(
 ) -> Path:
     """A compose file that labels every service with the release (and, for a rollback, pins
     each service to its kept image ID)."""
-    import yaml
 
     now = time.time_ns()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now // 10**9))
@@ -340,11 +339,18 @@ def _override(
         if service in p.images:
             spec["image"] = p.images[service]
         doc["services"][service] = spec
+    return _write_temp_compose(root, f"compose-{p.environment}-{rel.release}.yml", doc)
+
+
+def _write_temp_compose(root: Path, name: str, doc: dict[str, Any]) -> Path:
+    """A generated compose document under ``.mlops/tmp`` (git-ignored by its own .gitignore)."""
+    import yaml
+
     folder = root / ".mlops" / "tmp"
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / ".gitignore").exists():
-        (folder / ".gitignore").write_text("*\n")
-    path = folder / f"compose-{p.environment}-{rel.release}.yml"
+        (folder / ".gitignore").write_text("# mlopsctl's temporary files: never committed\n*\n")
+    path = folder / name
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
@@ -423,7 +429,6 @@ def _swarm(
     config: Config, root: Path, p: Plan, outcome: Outcome, on_progress: Progress | None,
     lock: engine.EngineLock,
 ) -> None:  # fmt: skip
-    import yaml
 
     from mlopsctl.core.yamlcache import load
 
@@ -443,12 +448,7 @@ def _swarm(
     source = load(root / p.compose_file)
     doc = swarm.stack_file(source if isinstance(source, dict) else {}, labels, p.images,
                            p.compose_file)  # fmt: skip
-    folder = root / ".mlops" / "tmp"
-    folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / ".gitignore").exists():
-        (folder / ".gitignore").write_text("*\n")
-    path = folder / f"stack-{p.environment}-{rel.release}.yml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    path = _write_temp_compose(root, f"stack-{p.environment}-{rel.release}.yml", doc)
     env = {**os.environ, "MLOPS_VERSION": p.version, "MLOPS_ENV": p.environment}
     serving = p.live_version or "nothing"
     try:
