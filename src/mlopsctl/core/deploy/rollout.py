@@ -395,16 +395,20 @@ def _blue_green(
         old_containers = [c.containers.get(name) for name in (live.containers if live else [])]
         engine.attach(network, new)
         engine.detach(network, old_containers)
-        problem = _switch_hook(root, p, env, outcome)
+        try:  # the hook, or anything after the switch, failing puts traffic back
+            problem = _switch_hook(root, p, env, outcome)
+            if problem is None:
+                images = {s.service: s.image for s in health.services if s.image}
+                outcome.release.image_ids = sorted(set(images.values()))
+                engine.keep_images(c, project, p.environment, p.version, images, p.retain)
+        except Exception as exc:  # noqa: BLE001 - reported in the release, as the hook's
+            problem = f"{type(exc).__name__} after the switch: {exc}"
         if problem:
             engine.attach(network, old_containers)
             engine.detach(network, new)
             compose.remove_project(new_project)
             outcome.release.message = f"{problem}; traffic went back to {serving}"
             return
-        images = {s.service: s.image for s in health.services if s.image}
-        outcome.release.image_ids = sorted(set(images.values()))
-        engine.keep_images(c, project, p.environment, p.version, images, p.retain)
         outcome.release.outcome = "success"
         if live and live.colour in COLOURS:
             if p.drain > 0:
