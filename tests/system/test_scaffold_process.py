@@ -57,3 +57,26 @@ def test_usage_errors_are_one_line_naming_the_help(project: Path, tmp_path: Path
     out = mlopsctl(tmp_path, "init", "p", "--no-git", "--nam", "x")  # no abbreviations
     assert out.returncode == 2 and "No such option: --nam" in out.stderr
     assert not (tmp_path / "p").exists()
+
+
+def test_from_without_a_feature_gets_a_name_of_its_own(project: Path) -> None:
+    assert mlopsctl(project, "new-stage", "6.1", "monitoring-api").returncode == 0
+    before = (project / f"src/{project.name}/monitoring/monitoring_api.py").read_bytes()
+    out = mlopsctl(project, "new-stage", "6.5", "--from", "6.1")
+    assert out.returncode == 0, out.stderr
+    assert (project / "tests/unit/test_6_5_monitoring_api_6_5.py").is_file()
+    assert (project / f"src/{project.name}/monitoring/monitoring_api.py").read_bytes() == before
+
+
+def test_force_is_never_offered_over_another_substages_files(project: Path) -> None:
+    assert mlopsctl(project, "new-stage", "6.1", "monitoring-api").returncode == 0
+    module = project / f"src/{project.name}/monitoring/monitoring_api.py"
+    before = module.read_bytes()
+    for args in (
+        ["6.6", "monitoring-api", "--from", "6.1", "--force"],
+        ["6.2", "monitoring-api", "--force"],
+    ):
+        out = mlopsctl(project, "new-stage", *args)
+        assert out.returncode == 3, out.stderr
+        assert "belongs to substage 6.1" in out.stderr and "--force" not in out.stderr
+        assert module.read_bytes() == before

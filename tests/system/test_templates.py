@@ -16,7 +16,7 @@ from mlopsctl.core import config
 from mlopsctl.core.scaffold import create
 from tests.conftest import snapshot
 from tests.helpers.machine import need
-from tests.system.conftest import mlopsctl, run, tool
+from tests.system.conftest import REPO, mlopsctl, run, tool
 
 TEMPLATES = [("4.1", "ci-pipeline", "cicd-pipeline"), ("5.1", "serving-api", "model-serving"),
              ("6.1", "monitoring-api", "monitoring")]  # fmt: skip
@@ -237,3 +237,53 @@ def test_the_edge_router_config_is_valid_nginx_and_compose(project: Path, tmp_pa
                               cwd=project, capture_output=True, text=True)  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert f"name: {project.name}-{env}" in done.stdout and port in done.stdout
+
+
+@pytest.mark.docker
+def test_the_build_context_never_carries_the_env_file(project: Path, tmp_path: Path) -> None:
+    (project / ".env").write_text("API_TOKEN=secret-value\n")
+    (project / "data" / "big.csv").write_text("1,2\n")
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\nCOPY . /ctx/\n")
+    tag = f"mlopsctl-ctx-{project.name.lower()}:1"
+    run(["docker", "build", "-q", "-t", tag, "-f", str(dockerfile), str(project)], project)
+    try:
+        cid = run(["docker", "create", tag, "none"], project).stdout.strip()
+        listing = subprocess.run(["docker", "export", cid], capture_output=True, check=True)
+        import io
+        import tarfile
+
+        with tarfile.open(fileobj=io.BytesIO(listing.stdout)) as archive:
+            names = archive.getnames()
+        subprocess.run(["docker", "rm", cid], capture_output=True)
+    finally:
+        subprocess.run(["docker", "rmi", tag], capture_output=True)
+    assert "ctx/.env.template" in names and "ctx/src" in names
+    assert not any(n in ("ctx/.env", "ctx/.git", "ctx/data/big.csv") for n in names)
+
+
+def test_the_readmes_first_command_creates_the_project_outside_the_checkout(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text()
+    first = next(
+        line for line in readme.splitlines() if line.startswith("python3 -m pip install . &&")
+    )
+    after_install = first.split("&&", 1)[1].strip()
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "TMPDIR": str(tmp_path),
+    }
+    before = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True
+    ).stdout
+    done = subprocess.run(["bash", "-c", f"{after_install} && pwd"], cwd=REPO, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    made = Path(done.stdout.strip().splitlines()[-1])
+    assert made.name == "demo" and tmp_path in made.parents
+    assert (made / ".git").is_dir() and (made / "mlops.yaml").is_file()
+    after = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True
+    ).stdout
+    assert after == before  # nothing written into the checkout

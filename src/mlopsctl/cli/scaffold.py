@@ -26,6 +26,8 @@ def _finish(
     from mlopsctl.core.scaffold.plan import ensure_no_conflicts
 
     written: list[str] = []
+    if sc.foreign:  # --force must not overwrite another substage's files
+        ensure_no_conflicts(sc.plan, command, sc.foreign)
     if not sc.plan.conflicts and not dry_run:
         written = sc.apply()
         if after is not None:
@@ -41,7 +43,7 @@ def _finish(
         out.print(f"{verb} {tables.counts_line(sc.plan.counts())}")
         for note in sc.notes:
             out.print(note)
-    ensure_no_conflicts(sc.plan, command)
+    ensure_no_conflicts(sc.plan, command, sc.foreign)
     return 0
 
 

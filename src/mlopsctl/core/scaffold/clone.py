@@ -85,7 +85,11 @@ def plan_clone(
             f"--from {source}: no substage {source} in this project (see mlopsctl stages)."
         )
     old = normalise_feature(found[str(src)].feature or "")
-    new = normalise_feature(feature) if feature is not None else old
+    # without a FEATURE the copy gets a name of its own (6.1 monitoring-api -> 6.5
+    # monitoring-api-6-5): reusing 6.1's would put both substages in the same files
+    new = normalise_feature(
+        feature if feature is not None else f"{old.kebab}-{dst.stage.number}-{dst.number}"
+    )
     rename = renamer(config.package, src, old, dst, new)
     x, y = src.stage.number, src.number
     tokens = (f"{x}_{y}_", f"{x}.{y}-", old.snake, old.kebab)

@@ -57,6 +57,8 @@ class Scaffold:
     parameters: dict[str, Any]
     record: bytes | None = None
     notes: list[str] = field(default_factory=list)
+    # conflicting files that another substage made: --force would destroy that substage's
+    foreign: dict[str, str] = field(default_factory=dict)  # path -> its substage
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -91,7 +93,16 @@ def build_scaffold(
 ) -> Scaffold:
     plan = plan_mod.build(root, files, force=force)
     rec = record.updated(root, plan, template, params) if not plan.conflicts else None
-    return Scaffold(plan, template, params, rec)
+    sc = Scaffold(plan, template, params, rec)
+    mine = params.get("substage")
+    clashing = [a.path for a in plan.actions if a.action in ("conflict", "overwrite")]
+    if mine and clashing:
+        entries = record.load(root)
+        for path in clashing:
+            owner = entries[path].parameters.get("substage") if path in entries else None
+            if owner and owner != mine:
+                sc.foreign[path] = str(owner)
+    return sc
 
 
 def plan_new_stage(

@@ -97,7 +97,18 @@ def merge_lines(current: bytes, wanted: bytes) -> bytes | None:
     return (text + "\n".join(missing) + "\n").encode("utf-8")
 
 
-def ensure_no_conflicts(plan: Plan, command: str) -> None:
+def ensure_no_conflicts(plan: Plan, command: str, foreign: dict[str, str] | None = None) -> None:
+    """Conflicts are exit 3. Where a conflicting file belongs to another substage, --force
+    would overwrite that substage's files, so it is not offered."""
+    foreign = foreign or {}
+    if foreign:
+        path, owner = next(iter(foreign.items()))
+        more = f" (and {len(foreign) - 1} more of its files)" if len(foreign) > 1 else ""
+        raise Conflict(
+            f"{path}{more} belongs to substage {owner}; nothing was written: give this "
+            "substage another FEATURE name (`mlopsctl new-stage X.Y NAME`), so that it gets "
+            "files of its own."
+        )
     conflicts = plan.conflicts
     if conflicts:
         first = conflicts[0].path
