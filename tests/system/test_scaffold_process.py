@@ -80,3 +80,16 @@ def test_force_is_never_offered_over_another_substages_files(project: Path) -> N
         assert out.returncode == 3, out.stderr
         assert "belongs to substage 6.1" in out.stderr and "--force" not in out.stderr
         assert module.read_bytes() == before
+
+
+def test_init_again_after_a_stage_recognises_mlopsctls_own_appends(project: Path) -> None:
+    out = mlopsctl(project, "new-stage", "6.1", "latency", "--template", "monitoring")
+    assert out.returncode == 0, out.stderr
+    states = json.loads(mlopsctl(project, "stages", "--json").stdout)
+    assert {f["state"] for s in states["substages"] for f in s["files"]} == {"pristine"}
+    again = mlopsctl(project, "init", ".", "--name", project.name, "--no-git", "--json")
+    assert again.returncode == 0, again.stderr
+    assert set(json.loads(again.stdout)["counts"]) == {"identical"}
+    with (project / ".env.template").open("a") as fh:
+        fh.write("MY_OWN_KEY=\n")  # the user's edit is a real conflict
+    assert mlopsctl(project, "init", ".", "--name", project.name, "--no-git").returncode == 3

@@ -13,6 +13,7 @@ from mlopsctl import __version__
 from mlopsctl.core import config as config_mod
 from mlopsctl.core.config import Config, Stage, check_package, check_text
 from mlopsctl.core.conventions.ids import normalise_feature, parse_substage
+from mlopsctl.core.fs import sha256
 from mlopsctl.core.scaffold import plan as plan_mod
 from mlopsctl.core.scaffold import record, render, templates
 from mlopsctl.errors import BadInput
@@ -88,10 +89,37 @@ def _base_context(stages: dict[int, Stage]) -> dict[str, Any]:
     }
 
 
+def _own_appends(root: Path, plan: plan_mod.Plan) -> None:
+    """A file that differs from its rendering only by lines mlopsctl appended to it (the
+    record's hash is the file's, and every rendered line is still there) is the template's
+    file plus mlopsctl's own additions: identical, not a conflict."""
+    entries = record.load(root) if any(a.action == "conflict" for a in plan.actions) else {}
+    for i, a in enumerate(plan.actions):
+        entry = entries.get(a.path)
+        if a.action != "conflict" or entry is None:
+            continue
+        current = (root / a.path).read_bytes()
+        if sha256(current) != entry.sha256:
+            continue  # the user edited it: a real conflict
+        have = current.decode("utf-8", "replace").splitlines()
+        wanted = a.file.content.decode("utf-8", "replace").splitlines()
+        if have[: len(wanted)] == wanted:
+            kept = render.RenderedFile(a.path, current, a.file.executable, a.file.existing)
+            plan.actions[i] = plan_mod.FileAction(a.path, "identical", kept)
+
+
 def build_scaffold(
     root: Path, files: list[render.RenderedFile], template: str, params: dict[str, Any], force: bool
 ) -> Scaffold:
-    plan = plan_mod.build(root, files, force=force)
+    plan = plan_mod.build(root, files, force=False)
+    _own_appends(root, plan)
+    if force:
+        plan.actions = [
+            plan_mod.FileAction(a.path, "overwrite", a.file)
+            if a.action == "conflict" and not (root / a.path).is_dir()
+            else a
+            for a in plan.actions
+        ]
     rec = record.updated(root, plan, template, params) if not plan.conflicts else None
     sc = Scaffold(plan, template, params, rec)
     mine = params.get("substage")
