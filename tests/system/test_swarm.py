@@ -74,8 +74,8 @@ def stack_project(tmp_path: Path, images: str, a_swarm: None) -> Iterator[Path]:
     git(root, "commit", "-qm", "chore: init", "--no-verify")
     yield root
     docker("stack", "rm", f"{name}-staging", check=False)
-    for c in docker("ps", "-aq", "--filter", f"name=mlopsctl-lock-{name}").split():
-        docker("rm", "-f", c, check=False)
+    for c in docker("ps", "-aq", "--filter", f"label=io.mlopsctl.project={name}").split():
+        docker("rm", "-f", c, check=False)  # the lock and the index of kept releases
     for tag in docker(
         "images", "--format", "{{.Repository}}:{{.Tag}}", f"mlopsctl-keep/{name}-*"
     ).split():
@@ -151,3 +151,22 @@ def test_compose_ps_and_logs_of_a_swarm_environment_show_its_tasks(stack_project
     logs = mlopsctl(stack_project, "compose", "logs", "staging")
     assert logs.returncode == 0, logs.stderr
     assert f"--- {stack_project.name}-staging_worker ---" in logs.stderr
+
+
+def test_a_stack_rollback_starts_the_kept_images_even_after_their_tags_moved(
+    stack_project: Path,
+) -> None:
+    assert deploy(stack_project, "deploy", "staging", "--version", "v1").returncode == 0
+    v1_images = service_images(stack_project)
+    assert deploy(stack_project, "deploy", "staging", "--version", "v3").returncode == 0
+    original = docker("image", "inspect", "-f", "{{.Id}}", f"{IMAGE}:v1")
+    docker("tag", f"{IMAGE}:v3", f"{IMAGE}:v1")  # someone moves the tag
+    try:
+        back = deploy(stack_project, "rollback", "--env", "staging", "v1")
+        assert back.returncode == 0, back.stderr + back.stdout
+        for service in ("api", "worker"):
+            ref = docker("service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+                         f"{stack_project.name}-staging_{service}")  # fmt: skip
+            assert ref.split("@")[0] == v1_images[service]  # the image ID, not the tag
+    finally:
+        docker("tag", original, f"{IMAGE}:v1")

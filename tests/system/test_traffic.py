@@ -347,6 +347,14 @@ def test_no_engine_is_exit_4_on_the_script_path_too(project: Path) -> None:
     assert "No Docker engine answers" in out.stderr
 
 
+def kept_versions(project: Path) -> dict[str, dict[str, str]]:
+    import docker as sdk
+
+    from mlopsctl.core.deploy import engine
+
+    return engine.kept(sdk.from_env(), project.name, "staging")
+
+
 def test_only_the_last_releases_images_are_kept(project: Path) -> None:
     config = project / "mlops.yaml"
     config.write_text(
@@ -356,9 +364,16 @@ def test_only_the_last_releases_images_are_kept(project: Path) -> None:
     try:
         for version in ("v1", "v3", "v4"):
             assert deploy(project, "deploy", "staging", "--version", version).returncode == 0
-        tags = docker("images", "--format", "{{.Tag}}", f"mlopsctl-keep/{project.name}-staging")
-        assert sorted(tags.split()) == ["v3--api", "v4--api"]
+        assert list(kept_versions(project)) == ["v4", "v3"]
         gone = deploy(project, "rollback", "--env", "staging", "v1")
         assert gone.returncode == 2 and "No kept images of v1" in gone.stderr
+        # retention follows the order of deploys, not the age of the images: the older v1
+        # image deployed last is kept, and v3 goes
+        assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
+        assert list(kept_versions(project)) == ["v1", "v4"]
+        gone = deploy(project, "rollback", "--env", "staging", "v3")
+        assert gone.returncode == 2 and "No kept images of v3" in gone.stderr
+        tags = docker("images", "--format", "{{.Tag}}", f"mlopsctl-keep/{project.name}-staging")
+        assert len(tags.split()) == 2  # one tag per kept image ID (v4 is v3's image)
     finally:
         docker("rmi", f"{IMAGE}:v4", check=False)

@@ -10,9 +10,10 @@ sees the same state:
 - **Labels.** Containers that mlopsctl starts carry ``io.mlopsctl.*`` labels: project,
   environment, colour, version, commit, deployer, release id and time. The live release is
   read from the containers attached to the environment's network.
-- **Images.** The image IDs of the last good releases are kept under
-  ``mlopsctl-keep/<project>-<env>:<version>--<service>`` tags (a retention count, default 5),
-  so a rollback starts the recorded image ID even after its tag was moved or removed.
+- **Images.** The image IDs of the last good releases (a retention count, default 5, most
+  recent deploy first) are listed in an index container's label and tagged
+  ``mlopsctl-keep/<project>-<env>:<image id>``, so a rollback starts the recorded image ID
+  even after the version's own tag was moved or removed.
 - **Lock.** A deploy holds a container named ``mlopsctl-lock-<project>-<env>`` created from
   an empty image: the engine refuses a second container of that name, so exactly one
   process holds it. Its labels name the holder, its host (with the boot id) and process
@@ -43,6 +44,7 @@ DEPLOYER, DEPLOYED_AT = f"{PREFIX}.deployer", f"{PREFIX}.deployed-at"
 SERVICE_LABEL = "com.docker.compose.service"
 LOCK_IMAGE = "mlopsctl/lock:1"
 KEEP_REPOSITORY = "mlopsctl-keep"
+INDEX = f"{PREFIX}.releases"  # the label of the index of kept releases
 
 
 def network_name(project: str, environment: str) -> str:
@@ -138,44 +140,64 @@ def detach(network: Any, containers: list[Any]) -> None:
 
 
 def keep_images(
-    client: Any, project: str, environment: str, version: str, images: dict[str, str],
-    retain: int,
+    client: Any, project: str, environment: str, version: str, release: str,
+    images: dict[str, str], retain: int,
 ) -> None:  # fmt: skip
-    """Tag the release's image IDs so they stay; untag releases beyond the last ``retain``."""
+    """Keep the release's image IDs for rollback, and forget releases beyond the last
+    ``retain`` (most recent deploy first, whenever each image was built).
+
+    The list of kept releases is a label of an index container made from the empty lock
+    image; a new index is created before the old one is removed, so a kill in between leaves
+    two and readers take the newer. Each kept image ID is tagged (by its own ID) so that
+    ``docker image prune`` leaves it; tags no release needs any more are removed.
+    """
+    _lock_image(client)
+    entries = [e for e in _index(client, project, environment)[1] if e["version"] != version]
+    entries = [{"version": version, "release": release, "images": images}, *entries][:retain]
     repo = f"{KEEP_REPOSITORY}/{project}-{environment}"
-    for service, image_id in images.items():
-        if image_id:
-            client.images.get(image_id).tag(repo, tag=_keep_tag(version, service))
-    tags = sorted(
-        (image.attrs.get("Created", ""), tag)
-        for image in client.images.list(name=repo)
-        for tag in image.tags
-        if tag.startswith(repo + ":")
-    )
-    versions: list[str] = []
-    for _, tag in reversed(tags):
-        v = tag.split(":", 1)[1].split("--", 1)[0]
-        if v not in versions:
-            versions.append(v)
-    for _, tag in tags:
-        if tag.split(":", 1)[1].split("--", 1)[0] not in versions[:retain]:
-            client.images.remove(tag, noprune=True)
+    wanted = {image_id for e in entries for image_id in e["images"].values() if image_id}
+    for image_id in wanted:
+        client.images.get(image_id).tag(repo, tag=image_id.split(":")[-1])
+    old, _ = _index(client, project, environment)
+    labels = {PROJECT: project, ENVIRONMENT: environment, INDEX: json.dumps(entries),
+              DEPLOYED_AT: f"{time.time_ns():020d}"}  # fmt: skip
+    name = f"mlopsctl-releases-{project}-{environment}-{release}"
+    client.containers.create(LOCK_IMAGE, command="index", labels=labels, name=name)
+    for container in old:
+        with contextlib.suppress(Exception):
+            container.remove(force=True)
+    for image in client.images.list(name=repo):
+        if image.id not in wanted:
+            for tag in image.tags:
+                if tag.startswith(repo + ":"):
+                    client.images.remove(tag, noprune=True)
 
 
-def _keep_tag(version: str, service: str) -> str:
-    return f"{version}--{service}"[:128].replace("+", "_")
+def _index(client: Any, project: str, environment: str) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The index containers of an environment, and the newest one's kept releases."""
+    found = client.containers.list(all=True, filters={"label": [
+        f"{PROJECT}={project}", f"{ENVIRONMENT}={environment}", INDEX,
+    ]})  # fmt: skip
+    newest = max(found, key=lambda c: c.labels.get(DEPLOYED_AT, ""), default=None)
+    try:
+        entries = json.loads(newest.labels[INDEX]) if newest is not None else []
+    except (KeyError, ValueError):
+        entries = []
+    ok = [
+        e for e in entries if isinstance(e, dict) and isinstance(e.get("version"), str)
+        and isinstance(e.get("images"), dict)
+    ]  # fmt: skip
+    return found, ok
 
 
 def kept(client: Any, project: str, environment: str) -> dict[str, dict[str, str]]:
-    """Versions whose images are kept: version -> {service: image ID}."""
-    repo = f"{KEEP_REPOSITORY}/{project}-{environment}"
-    out: dict[str, dict[str, str]] = {}
-    for image in client.images.list(name=repo):
-        for tag in image.tags:
-            if tag.startswith(repo + ":") and "--" in tag:
-                version, service = tag.split(":", 1)[1].split("--", 1)
-                out.setdefault(version, {})[service] = image.id
-    return out
+    """Versions whose images are kept, most recent first: version -> {service: image ID}."""
+    present = {image.id for image in client.images.list()}
+    return {
+        e["version"]: dict(e["images"])
+        for e in _index(client, project, environment)[1]
+        if all(image_id in present for image_id in e["images"].values())
+    }
 
 
 # --- the lock -----------------------------------------------------------------------------
@@ -321,6 +343,22 @@ class EngineLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def release_labels(
+    project: str, environment: str, version: str, release: str, commit: str | None,
+    deployer: str, colour: str | None = None,
+) -> dict[str, str]:  # fmt: skip
+    """The labels that name a release on everything it starts."""
+    now = time.time_ns()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now // 10**9))
+    labels = {
+        PROJECT: project, ENVIRONMENT: environment, VERSION: version, RELEASE: release,
+        COMMIT: commit or "", DEPLOYER: deployer, DEPLOYED_AT: f"{stamp}.{now % 10**9:09d}Z",
+    }  # fmt: skip
+    if colour is not None:
+        labels[COLOUR] = colour
+    return labels
 
 
 def new_release_id() -> str:

@@ -154,7 +154,7 @@ def preflight(config: Config, p: Plan) -> None:
         from mlopsctl.core.yamlcache import load
 
         source = load(config.require_root() / p.compose_file)
-        swarm.stack_file(source if isinstance(source, dict) else {}, {}, {}, p.compose_file)
+        swarm.stack_override(source if isinstance(source, dict) else {}, {}, {}, p.compose_file)
         return
     if p.strategy != "blue-green":
         assert p.script is not None
@@ -253,15 +253,15 @@ def rollback_plan(
 ) -> Plan:
     """Return ``environment`` to ``version`` (default: the release before the live one).
 
-    Blue-green starts the image IDs the engine kept for that version, never a tag that may
-    have moved since.
+    Blue-green and swarm start the image IDs the engine kept for that version, never a tag
+    that may have moved since.
     """
     store = history.Store(config.name)
     env = environment or next((r.environment for r in reversed(store.rows())), None)
     if env is None:
         raise BadInput("No releases recorded yet; name the environment with --env.")
     probe = plan(config, env, version or "unknown", action="rollback", strategy=strategy)
-    if probe.strategy != "blue-green":
+    if probe.strategy == "script":
         if version is None:
             target = store.previous_good(env, _live_version(store, env))
             if target is None:
@@ -313,7 +313,6 @@ def _run_script(root: Path, p: Plan, outcome: Outcome, stream: bool, lock_fd: in
 
 
 def _override(
-    root: Path,
     p: Plan,
     project: str,
     rel: history.Release,
@@ -323,14 +322,8 @@ def _override(
     """A compose file that labels every service with the release (and, for a rollback, pins
     each service to its kept image ID)."""
 
-    now = time.time_ns()
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now // 10**9))
-    labels = {
-        engine.PROJECT: project, engine.ENVIRONMENT: p.environment,
-        engine.COLOUR: p.new_colour or "", engine.VERSION: p.version,
-        engine.RELEASE: rel.release, engine.COMMIT: rel.git_commit or "",
-        engine.DEPLOYER: rel.user, engine.DEPLOYED_AT: f"{stamp}.{now % 10**9:09d}Z",
-    }  # fmt: skip
+    labels = engine.release_labels(project, p.environment, p.version, rel.release,
+                                   rel.git_commit, rel.user, p.new_colour or "")  # fmt: skip
     doc: dict[str, Any] = {"services": {}}
     if version_key is not None:
         doc["version"] = version_key
@@ -339,20 +332,26 @@ def _override(
         if service in p.images:
             spec["image"] = p.images[service]
         doc["services"][service] = spec
-    return _write_temp_compose(root, f"compose-{p.environment}-{rel.release}.yml", doc)
+    return _write_temp_compose(f"compose-{p.environment}-{rel.release}.yml", doc)
 
 
-def _write_temp_compose(root: Path, name: str, doc: dict[str, Any]) -> Path:
-    """A generated compose document under ``.mlops/tmp`` (git-ignored by its own .gitignore)."""
+def _write_temp_compose(name: str, doc: dict[str, Any]) -> Path:
+    """A generated compose document in a temporary folder of its own, outside the project:
+    compose resolves paths from the first file's folder, and nothing of a deploy is left in
+    (or shares a folder with the staged files of) the checkout. Removed with ``_discard``."""
+    import tempfile
+
     import yaml
 
-    folder = root / ".mlops" / "tmp"
-    folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / ".gitignore").exists():
-        (folder / ".gitignore").write_text("# mlopsctl's temporary files: never committed\n*\n")
-    path = folder / name
+    path = Path(tempfile.mkdtemp(prefix="mlopsctl-deploy-")) / name
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
+
+
+def _discard(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def _blue_green(
@@ -371,7 +370,7 @@ def _blue_green(
            "MLOPS_COLOR": p.new_colour or ""}  # fmt: skip
     version_key, services = _outline(file)
     project = compose.project_name(config.name)
-    override = _override(root, p, project, outcome.release, services, version_key)
+    override = _override(p, project, outcome.release, services, version_key)
     try:
         health = compose.up_and_wait(new_project, file, root, p.health_timeout, env,
                                      on_progress=on_progress, more=(override,))  # fmt: skip
@@ -400,7 +399,8 @@ def _blue_green(
             if problem is None:
                 images = {s.service: s.image for s in health.services if s.image}
                 outcome.release.image_ids = sorted(set(images.values()))
-                engine.keep_images(c, project, p.environment, p.version, images, p.retain)
+                engine.keep_images(c, project, p.environment, p.version,
+                                   outcome.release.release, images, p.retain)  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - reported in the release, as the hook's
             problem = f"{type(exc).__name__} after the switch: {exc}"
         if problem:
@@ -415,7 +415,7 @@ def _blue_green(
                 time.sleep(p.drain)
             compose.remove_project(f"{base}-{live.colour}")
     finally:
-        override.unlink(missing_ok=True)
+        _discard(override)
 
 
 def _outline(file: Path) -> tuple[Any, list[str]]:
@@ -442,24 +442,20 @@ def _swarm(
     stack = swarm.stack_name(project, p.environment)
     rel = outcome.release
     rel.release, rel.colour = engine.new_release_id(), None
-    now = time.time_ns()
-    labels = {
-        engine.PROJECT: project, engine.ENVIRONMENT: p.environment, engine.VERSION: p.version,
-        engine.RELEASE: rel.release, engine.COMMIT: rel.git_commit or "",
-        engine.DEPLOYER: rel.user,
-        engine.DEPLOYED_AT: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now // 10**9)),
-    }  # fmt: skip
+    labels = engine.release_labels(project, p.environment, p.version, rel.release,
+                                   rel.git_commit, rel.user)  # fmt: skip
     source = load(root / p.compose_file)
-    doc = swarm.stack_file(source if isinstance(source, dict) else {}, labels, p.images,
-                           p.compose_file)  # fmt: skip
-    path = _write_temp_compose(root, f"stack-{p.environment}-{rel.release}.yml", doc)
+    doc = swarm.stack_override(source if isinstance(source, dict) else {}, labels, p.images,
+                               p.compose_file)  # fmt: skip
+    path = _write_temp_compose(f"stack-{p.environment}-{rel.release}.yml", doc)
     env = {**os.environ, "MLOPS_VERSION": p.version, "MLOPS_ENV": p.environment}
     serving = p.live_version or "nothing"
     try:
         lock.check()
         started = time.time()
         done = proc.run(["docker", "stack", "deploy", "--resolve-image", "never", "--detach=true",
-                         "-c", str(path), stack], cwd=root, env=env, check=False)  # fmt: skip
+                         "-c", p.compose_file, "-c", str(path), stack],
+                        cwd=root, env=env, check=False)  # fmt: skip
         if done.returncode != 0:
             lines = ((done.stderr or "") + (done.stdout or "")).strip().splitlines()
             rel.message = f"docker stack deploy failed: {lines[-1] if lines else done.returncode}"
@@ -477,10 +473,10 @@ def _swarm(
         images = {s.name.removeprefix(f"{stack}_"): c.images.get(s.image).id
                   for s in result.services}  # fmt: skip
         rel.image_ids = sorted(set(images.values()))
-        engine.keep_images(c, project, p.environment, p.version, images, p.retain)
+        engine.keep_images(c, project, p.environment, p.version, rel.release, images, p.retain)
         rel.outcome = "success"
     finally:
-        path.unlink(missing_ok=True)
+        _discard(path)
 
 
 def _swarm_progress(

@@ -12,7 +12,6 @@ to recover). A rollback redeploys the whole stack on the image IDs kept for that
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,13 +43,14 @@ def require_swarm(client: Any) -> None:
         )
 
 
-def stack_file(
+def stack_override(
     source: dict[str, Any], labels: dict[str, str], images: dict[str, str], file: str
 ) -> dict[str, Any]:
-    """The stack to deploy: the compose file with update and rollback policies (where it
-    does not set them), the release's labels, and for a rollback the kept image IDs."""
-    doc = copy.deepcopy(source)
-    services = doc.get("services")
+    """What mlopsctl adds to the compose file, as a second file for ``docker stack deploy``
+    (so paths in the first still resolve from its own folder): update and rollback policies
+    where the file does not set them, the release's labels, and for a rollback the kept
+    image IDs. A service without a health check is bad input."""
+    services = source.get("services")
     if not isinstance(services, dict) or not services:
         raise BadInput(f"{file} has no services; fix the compose file.")
     missing = [
@@ -63,20 +63,22 @@ def stack_file(
             f"{file}: service '{missing[0]}' has no healthcheck; a swarm update is gated on "
             "health, so give every service one. Nothing was changed."
         )
+    doc: dict[str, Any] = {"services": {}}
+    if source.get("version") is not None:
+        doc["version"] = source["version"]
     for name, spec in services.items():
-        deploy = spec.setdefault("deploy", {})
+        given: dict[str, Any] = spec["deploy"] if isinstance(spec.get("deploy"), dict) else {}
+        deploy: dict[str, Any] = {"labels": dict(labels)}
         for key, defaults in (("update_config", UPDATE_DEFAULTS),
                               ("rollback_config", ROLLBACK_DEFAULTS)):  # fmt: skip
-            policy = deploy.setdefault(key, {})
-            for k, v in defaults.items():
-                policy.setdefault(k, v)
-        deploy.setdefault("labels", {}).update(labels)
-        container_labels = spec.setdefault("labels", {})
-        if isinstance(container_labels, list):
-            spec["labels"] = container_labels = dict(x.split("=", 1) for x in container_labels)
-        container_labels.update(labels)
+            set_by_file: dict[str, Any] = given[key] if isinstance(given.get(key), dict) else {}
+            added = {k: v for k, v in defaults.items() if k not in set_by_file}
+            if added:
+                deploy[key] = added
+        override: dict[str, Any] = {"deploy": deploy, "labels": dict(labels)}
         if name in images:
-            spec["image"] = images[name]
+            override["image"] = images[name]
+        doc["services"][name] = override
     return doc
 
 
