@@ -170,3 +170,41 @@ def test_a_stack_rollback_starts_the_kept_images_even_after_their_tags_moved(
             assert ref.split("@")[0] == v1_images[service]  # the image ID, not the tag
     finally:
         docker("tag", original, f"{IMAGE}:v1")
+
+
+def test_a_killed_swarm_deploy_is_settled_by_what_the_engine_did(stack_project: Path) -> None:
+    import os
+    import signal
+    import sys
+    import time
+
+    from mlopsctl.core.deploy.history import Store
+
+    assert deploy(stack_project, "deploy", "staging", "--version", "v1").returncode == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlopsctl", "deploy", "staging", "--version", "v3"],
+        cwd=stack_project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    service = f"{stack_project.name}-staging_api"
+    label = '{{index .Spec.Labels "io.mlopsctl.version"}}'
+    while docker("service", "inspect", "-f", label, service) != "v3" and proc.poll() is None:
+        time.sleep(0.05)  # until the stack deploy landed: mlopsctl now waits on the engine
+    assert len(Store(stack_project.name).rows("staging")) == 2
+    os.killpg(proc.pid, signal.SIGKILL)  # the engine goes on without mlopsctl
+    proc.wait()
+    for _ in range(240):
+        state = docker(
+            "service",
+            "inspect",
+            "-f",
+            "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
+            service,
+        )
+        if state == "completed":
+            break
+        time.sleep(0.5)
+    rows = json.loads(mlopsctl(stack_project, "releases", "--env", "staging", "--json").stdout)[
+        "releases"
+    ]
+    assert [(r["version"], r["outcome"]) for r in rows] == [("v1", "success"), ("v3", "success")]

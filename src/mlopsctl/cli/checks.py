@@ -7,6 +7,7 @@ They load neither Typer, Rich, Jinja2 nor the Docker SDK; the work is in
 from __future__ import annotations
 
 from mlopsctl.cli.plain import annotate, echo, emit_json
+from mlopsctl.errors import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def check_branch(o: CheckBranch) -> int:
             )
         return 1 if o.strict else 0
     verdict = branch.Rules(config.load()).check(source.name)
-    shown = branch.printable(verdict.name)
+    shown = one_line(verdict.name)
     if fmt == "json":
         emit_json(
             {
@@ -125,7 +126,7 @@ def check_commit(o: CheckCommit) -> int:
     else:
         cleaned = commit.clean(o.message or "")
     finding = commit.check(cleaned, types, scope_pattern)
-    subject = commit.printable(cleaned.split("\n", 1)[0])
+    subject = one_line(cleaned.split("\n", 1)[0])
     if fmt == "json":
         emit_json(
             {
@@ -152,7 +153,7 @@ def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: st
     commits = repo.commits_in_range(spec)
     on_github = bool(os.environ.get("GITHUB_ACTIONS"))
     found, skipped = commit.check_commits(commits, types, scope_pattern, on_github)
-    failures = [_failure(c.sha, commit.printable(c.message.split("\n", 1)[0]), f) for c, f in found]
+    failures = [_failure(c.sha, one_line(c.message.split("\n", 1)[0]), f) for c, f in found]
     checked = len(commits) - len(skipped)
     if fmt == "json":
         emit_json(

@@ -93,18 +93,16 @@ def rollback(o: Rollback) -> int:
 
 def releases(o: Releases) -> int:
     from mlopsctl.core import config
-    from mlopsctl.core.deploy import compose, engine, history
+    from mlopsctl.core.deploy import compose, history, rollout
 
     cfg = config.load_project()
     store = history.Store(cfg.name)
     if o.environment is not None:  # settle rows of interrupted deploys against the engine
-        live = None
         try:
             compose.require_engine()
-            live = engine.live(compose.client(), compose.project_name(cfg.name), o.environment)
+            rollout.settle(cfg, o.environment, store, running=True)
         except MlopsError:
-            pass
-        store.reconcile(o.environment, live.release if live else None, running=True)
+            pass  # no engine: nothing is known, nothing is settled
     rows = store.rows(o.environment)
     if o.json:
         emit_json({"releases": [r.as_dict() for r in rows]})

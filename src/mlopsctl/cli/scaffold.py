@@ -26,9 +26,8 @@ def _finish(
     from mlopsctl.core.scaffold.plan import ensure_no_conflicts
 
     written: list[str] = []
-    if sc.foreign:  # --force must not overwrite another substage's files
-        ensure_no_conflicts(sc.plan, command, sc.foreign)
-    if not sc.plan.conflicts and not dry_run:
+    stopped = bool(sc.plan.conflicts or sc.foreign)  # --force never overwrites another's files
+    if not stopped and not dry_run:
         written = sc.apply()
         if after is not None:
             sc.notes.append(after())
@@ -39,7 +38,7 @@ def _finish(
 
         out = tables.console()
         out.print(tables.plan_table(sc.plan, title))
-        verb = "stopped:" if sc.plan.conflicts else ("would" if dry_run else "done:")
+        verb = "stopped:" if stopped else ("would" if dry_run else "done:")
         out.print(f"{verb} {tables.counts_line(sc.plan.counts())}")
         for note in sc.notes:
             out.print(note)

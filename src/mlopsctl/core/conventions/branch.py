@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from mlopsctl.core.conventions import patterns
 from mlopsctl.errors import BadInput, one_line
 
 TYPE_CHECKING = False
@@ -115,7 +116,7 @@ class Rules:
             if self._matches(kind, name):
                 return Verdict(name, kind)
         for i, extra in enumerate(self.extra):
-            if _user_fullmatch(extra, name, f"branches.extra[{i}]"):
+            if patterns.fullmatch(extra, name, f"branches.extra[{i}]"):
                 return Verdict(name, "extra")
         reason, suggestion = self._explain(name)
         if suggestion is not None and "<N>" not in suggestion and not self.check_quick(suggestion):
@@ -124,7 +125,7 @@ class Rules:
 
     def check_quick(self, name: str) -> bool:
         return any(self._matches(k, name) for k in self.shapes) or any(
-            _user_fullmatch(p, name, f"branches.extra[{i}]") for i, p in enumerate(self.extra)
+            patterns.fullmatch(p, name, f"branches.extra[{i}]") for i, p in enumerate(self.extra)
         )
 
     def _allowed(self) -> str:
@@ -254,13 +255,3 @@ def resolve(
     if head is None:
         return Source(None, "git HEAD", "HEAD is detached and no CI variable names the branch")
     return Source(head, "git HEAD")
-
-
-def printable(name: str) -> str:
-    return one_line(name)
-
-
-def _user_fullmatch(pattern: str, text: str, key: str) -> bool:
-    from mlopsctl.core.conventions import patterns  # only projects that set patterns load it
-
-    return patterns.fullmatch(pattern, text, key)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from mlopsctl.core.conventions import patterns
 from mlopsctl.errors import BadInput, one_line
 
 TYPE_CHECKING = False
@@ -86,10 +87,6 @@ def clean_hook_message(text: str) -> str:
     from mlopsctl.core.git import repo
 
     return clean(text, comment_char_of(text, repo.comment_setting()))
-
-
-def printable(text: str) -> str:
-    return one_line(text)
 
 
 def clean(message: str, comment_char: str = "#") -> str:
@@ -209,7 +206,7 @@ def _check_header(header: str, types: Sequence[str], scope_pattern: str | None) 
         if not inner.strip():
             return Finding("the scope is empty; drop the parentheses or name a scope",
                            f"{kind}{bang or ''}: {desc.strip()}")  # fmt: skip
-        if scope_pattern and not _user_fullmatch(scope_pattern, inner, "commits.scope_pattern"):
+        if scope_pattern and not patterns.fullmatch(scope_pattern, inner, "commits.scope_pattern"):
             return Finding(f"scope '{inner}' does not match the pattern {scope_pattern}")
     if sep == ":":
         if not desc.strip():
@@ -256,9 +253,3 @@ def _check_footers(body: list[str]) -> Finding | None:
                 f"BREAKING CHANGE: {rest}" if rest else None,
             )
     return None
-
-
-def _user_fullmatch(pattern: str, text: str, key: str) -> bool:
-    from mlopsctl.core.conventions import patterns  # only projects that set patterns load it
-
-    return patterns.fullmatch(pattern, text, key)

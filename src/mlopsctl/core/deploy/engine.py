@@ -76,11 +76,7 @@ class Live:
     colour: str
     version: str
     release: str
-    images: dict[str, str] = field(default_factory=dict)  # service -> image ID
     containers: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def live(client: Any, project: str, environment: str) -> Live | None:
@@ -106,9 +102,6 @@ def live(client: Any, project: str, environment: str) -> Live | None:
         colour=str(first.labels.get(COLOUR)) if len(colours) == 1 else "mixed",
         version=str(first.labels.get(VERSION, "?")),
         release=str(first.labels.get(RELEASE, "")),
-        images={
-            str(c.labels.get(SERVICE_LABEL, c.name)): c.attrs.get("Image", "") for c in members
-        },
         containers=[c.name for c in members],
     )
 

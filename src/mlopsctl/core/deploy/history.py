@@ -129,14 +129,6 @@ class Store:
             except sqlite3.DatabaseError as exc:
                 raise _damaged(self.path, exc) from None
 
-    def record(self, release: Release) -> Release:
-        """A whole attempt at once (started and finished)."""
-        outcome = release.outcome
-        self.start(release)
-        release.outcome = outcome
-        self.finish(release)
-        return release
-
     def rows(self, environment: str | None = None) -> list[Release]:
         if not self.path.exists():
             return []

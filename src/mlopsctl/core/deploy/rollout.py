@@ -215,6 +215,7 @@ def execute(
 
         def work() -> None:
             if p.strategy == "swarm":
+                settle(config, p.environment, store, running=False)
                 _swarm(config, root, p, outcome, on_progress, lock)
             else:
                 _blue_green(config, root, p, outcome, on_progress, store, lock)
@@ -507,6 +508,25 @@ def _switch_hook(root: Path, p: Plan, env: dict[str, str], outcome: Outcome) -> 
     return None
 
 
+def settle(config: Config, environment: str, store: history.Store, running: bool) -> None:
+    """Settle the history's rows that interrupted deploys left ``started``, against the
+    release the engine serves (compose: the colour on the environment's network; swarm: the
+    stack's services, once no update of theirs is still moving)."""
+    c = compose.client()
+    project = compose.project_name(config.name)
+    settings = dict(config.section("environments").get(environment) or {})
+    if settings.get("engine") != "swarm":
+        live = engine.live(c, project, environment)
+        store.reconcile(environment, live.release if live else None, running)
+        return
+    services = swarm.services(c, swarm.stack_name(project, environment))
+    moving = ("updating", "rollback_started", "paused", "rollback_paused")
+    if any((s.attrs.get("UpdateStatus") or {}).get("State") in moving for s in services):
+        return  # the engine is still at it: settle later
+    releases = {(s.attrs.get("Spec", {}).get("Labels") or {}).get(engine.RELEASE) for s in services}
+    store.reconcile(environment, releases.pop() if len(releases) == 1 else None, running)
+
+
 def reconcile(config: Config, p: Plan, store: history.Store | None) -> engine.Live | None:
     """Under the lock, before a deploy: settle what an interrupted deploy left.
 
@@ -532,7 +552,7 @@ def reconcile(config: Config, p: Plan, store: history.Store | None) -> engine.Li
     p.live_version = live.version if live else None
     p.new_colour = COLOURS[1] if p.live_colour == COLOURS[0] else COLOURS[0]
     if store is not None:
-        store.reconcile(p.environment, live.release if live else None, running=False)
+        settle(config, p.environment, store, running=False)
     return live
 
 
