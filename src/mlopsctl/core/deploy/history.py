@@ -165,8 +165,8 @@ class Store:
         """Settle rows left ``started`` by a deploy that is gone: ``success`` when its release
         is the live one, else ``interrupted``. ``running``: a deploy holds the lock now."""
         for r in self.rows(environment):
-            if r.outcome != "started" or (running and _alive(r.pid)):
-                continue
+            if r.outcome != "started" or r.pid == os.getpid() or (running and _alive(r.pid)):
+                continue  # settled, this very deploy, or one that still runs
             if r.release and r.release == live_release:
                 r.outcome = "success"
                 r.message = "completed by the engine's state (the deploy was interrupted)"

@@ -200,6 +200,7 @@ def execute(
         environment=p.environment, version=p.version, action=p.action, strategy=p.strategy,
         outcome="failed", started_at=time.time(), duration=0.0, user=current_user(),
         git_commit=_git_commit(root), colour=p.new_colour,
+        release=engine.new_release_id(),  # in the row from its start: a kill is settled by it
     )  # fmt: skip
     outcome = Outcome(p, rel)
     if p.strategy == "script":
@@ -365,7 +366,6 @@ def _blue_green(
     live = reconcile(config, p, store)
     file = root / p.compose_file
     new_project = f"{base}-{p.new_colour}"
-    outcome.release.release = engine.new_release_id()
     outcome.release.colour = p.new_colour
     env = {**os.environ, "MLOPS_VERSION": p.version, "MLOPS_ENV": p.environment,
            "MLOPS_COLOR": p.new_colour or ""}  # fmt: skip
@@ -442,7 +442,7 @@ def _swarm(
     project = compose.project_name(config.name)
     stack = swarm.stack_name(project, p.environment)
     rel = outcome.release
-    rel.release, rel.colour = engine.new_release_id(), None
+    rel.colour = None
     labels = engine.release_labels(project, p.environment, p.version, rel.release,
                                    rel.git_commit, rel.user)  # fmt: skip
     source = load(root / p.compose_file)
