@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -23,7 +24,7 @@ from tests.conftest import git
 from tests.system.conftest import mlopsctl
 
 # Runs mlopsctl with every file write (os.write under the file objects: os.open counts each
-# new file), os.replace and os.link counted; the process dies (as by SIGKILL: no cleanup, no
+# new file), os.replace, os.link, os.unlink and os.rmdir counted; the process dies (as by SIGKILL: no cleanup, no
 # exit handlers) at call number K.
 CRASHER = """
 import os, sys
@@ -35,7 +36,7 @@ def counted(real):
             os._exit(137)
         return real(*args, **kwargs)
     return call
-for name in ("replace", "open", "link"):
+for name in ("replace", "open", "link", "unlink", "rmdir"):
     setattr(os, name, counted(getattr(os, name)))
 from mlopsctl.main import main
 code = main(sys.argv[2:])
@@ -46,6 +47,7 @@ sys.exit(code)
 SCENARIOS = {
     "new stage with appends": ["new-stage", "6.2", "alerts", "--template", "monitoring"],
     "forced overwrite of an edited file": ["new-stage", "6.1", "latency", "--force"],
+    "forced destroy of a stage": ["destroy-stage", "6.1", "--force"],
 }
 
 
@@ -97,7 +99,10 @@ def finish_and_compare(project: Path, args: list[str], new: dict[str, bytes]) ->
     assert tree(project) == new
     assert not (project / ".mlops/tmp").exists()
     status = git(project, "status", "--porcelain", "--untracked-files=all", "--", ".mlops")
-    assert status in ("", "M .mlops/generated.json"), status
+    for line in status.splitlines():  # the record, and the content store's new and old files
+        assert re.fullmatch(
+            r"M \.mlops/generated\.json|(\?\?| D) \.mlops/objects/[0-9a-f]{64}", line
+        ), line
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
@@ -126,6 +131,9 @@ def test_a_crash_at_every_write_and_rename(base: Path, tmp_path: Path, scenario:
         shutil.rmtree(project)
 
 
+TRIALS = 30  # runs killed at a random moment (seeded)
+
+
 def test_kill_9_at_random_moments(base: Path, tmp_path: Path) -> None:
     args = SCENARIOS["new stage with appends"]
     old = tree(base)
@@ -137,7 +145,7 @@ def test_kill_9_at_random_moments(base: Path, tmp_path: Path) -> None:
     new = tree(reference)
     chance = random.Random(20261123)
     killed_mid_run = 0
-    for trial in range(50):
+    for trial in range(TRIALS):
         project = tmp_path / f"kill-{trial}"
         shutil.copytree(base, project, symlinks=True)
         proc = subprocess.Popen(
@@ -152,7 +160,7 @@ def test_kill_9_at_random_moments(base: Path, tmp_path: Path) -> None:
         finish_and_compare(project, args, new)
         shutil.rmtree(project)
     assert killed_mid_run > 0
-    print(f"\n{killed_mid_run} of 50 runs were killed before they ended")
+    print(f"\n{killed_mid_run} of {TRIALS} runs were killed before they ended")
 
 
 def test_temporary_files_are_invisible_to_git(base: Path, tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ def test_conflict_exits_3_twice_changes_nothing_and_json(project: Path) -> None:
     assert {a["action"] for a in json.loads(first.stdout)["actions"]} == {"create"}
     before = snapshot(project)
     again = mlopsctl(project, "new-stage", "6.1", "monitoring-api")
-    assert again.returncode == 0 and "done: 7 identical, 2 keep" in again.stdout
+    assert again.returncode == 0 and "done: 9 identical" in again.stdout
     assert snapshot(project) == before
     mine = project / "tests/unit/test_6_1_monitoring_api.py"
     mine.write_text("# mine\n")
@@ -91,5 +91,13 @@ def test_init_again_after_a_stage_recognises_mlopsctls_own_appends(project: Path
     assert again.returncode == 0, again.stderr
     assert set(json.loads(again.stdout)["counts"]) == {"identical"}
     with (project / ".env.template").open("a") as fh:
-        fh.write("MY_OWN_KEY=\n")  # the user's edit is a real conflict
+        fh.write("MY_OWN_KEY=\n")  # the user's edit of a shared file is kept
+    kept = mlopsctl(project, "init", ".", "--name", project.name, "--no-git", "--json")
+    assert kept.returncode == 0, kept.stderr
+    assert {a["path"]: a["action"] for a in json.loads(kept.stdout)["actions"]}[
+        ".env.template"
+    ] == "modified"
+    assert "MY_OWN_KEY=\n" in (project / ".env.template").read_text()
+    with (project / "pytest.ini").open("a") as fh:
+        fh.write("# mine\n")  # a file of the project template alone: a real conflict
     assert mlopsctl(project, "init", ".", "--name", project.name, "--no-git").returncode == 3

@@ -201,6 +201,33 @@ class Stages(Command, name="stages", handler="scaffold:stages"):
     json: bool = flag("--json", help=_JSON)
 
 
+class Update(Command, name="update", handler="scaffold:update"):
+    """Bring substages up to the current templates, merging three ways with your edits.
+
+    Pristine files take the new text; edited files are merged; overlapping changes leave
+    conflict markers and exit 3. Files you deleted stay deleted.
+    """
+
+    substages: list[str] = arg(
+        [], metavar="X.Y", help="Substages to update (default: every recorded one)."
+    )
+    all: bool = flag("--all", help="Also update the project's own files.")
+    dry_run: bool = flag("--dry-run", help=_DRY)
+    json: bool = flag("--json", help=_JSON)
+
+
+class DestroyStage(Command, name="destroy-stage", handler="scaffold:destroy_stage"):
+    """Remove substage X.Y: its pristine files, and its additions to shared files.
+
+    An edited file is a conflict (exit 3, nothing removed) unless --force.
+    """
+
+    substage: str = arg(required=True, metavar="X.Y", help="Substage id, e.g. 6.1.")
+    force: bool = flag("--force", help="Remove the substage's files even where you edited them.")
+    dry_run: bool = flag("--dry-run", help=_DRY)
+    json: bool = flag("--json", help=_JSON)
+
+
 class TemplatesList(Command, name="templates list", handler="scaffold:templates_list"):
     """Show the templates (project ones first) and their parameters."""
 

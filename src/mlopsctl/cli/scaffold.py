@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mlopsctl.cli.plain import emit_json
 
 if TYPE_CHECKING:
-    from mlopsctl.cli.commands import Init, NewStage, Stages, TemplatesList
+    from mlopsctl.cli.commands import DestroyStage, Init, NewStage, Stages, TemplatesList, Update
     from mlopsctl.core.scaffold.create import Scaffold
 
 
@@ -92,6 +92,77 @@ def new_stage(o: NewStage) -> int:
         return _finish(sc, command, o.dry_run, o.json, f"new-stage {o.substage}")
 
 
+def update(o: Update) -> int:
+    from mlopsctl.core import config
+    from mlopsctl.core.scaffold import create
+    from mlopsctl.core.scaffold.update import plan_update
+
+    cfg = config.load_project()
+    with create.project_lock(cfg.require_root()) as completed:
+        sc = plan_update(cfg, o.substages, o.all)
+        sc.notes.extend(_recovered(completed))
+        return _finish_lifecycle(sc, "mlopsctl update", o.dry_run, o.json, "update")
+
+
+def destroy_stage(o: DestroyStage) -> int:
+    from mlopsctl.core import config
+    from mlopsctl.core.scaffold import create
+    from mlopsctl.core.scaffold.update import plan_destroy
+
+    cfg = config.load_project()
+    with create.project_lock(cfg.require_root()) as completed:
+        sc = plan_destroy(cfg, o.substage, o.force)
+        sc.notes.extend(_recovered(completed))
+        title = f"destroy-stage {o.substage}"
+        return _finish_lifecycle(sc, f"mlopsctl {title}", o.dry_run, o.json, title)
+
+
+def _finish_lifecycle(sc: Scaffold, command: str, dry_run: bool, json_: bool, title: str) -> int:
+    """Like :func:`_finish`, for update and destroy-stage: files merged with conflict markers
+    are written and make the exit code 3; a conflict that stops the run writes nothing."""
+    from mlopsctl.errors import Conflict
+
+    plan = sc.plan
+    stopped = bool(plan.conflicts or sc.foreign)
+    written: list[str] = []
+    if not stopped and not dry_run:
+        written = sc.apply()
+    marked = [a.path for a in plan.actions if a.action in ("conflicted", "unresolved")]
+    blocking = [a.path for a in plan.conflicts]
+    if json_:
+        emit_json(
+            {**sc.as_dict(), "dry_run": dry_run, "written": written,
+             "conflicts": marked + blocking}
+        )  # fmt: skip
+    else:
+        from mlopsctl.cli import tables
+
+        out = tables.console()
+        shown = [a for a in plan.actions if a.action != "identical"]
+        if shown:
+            view = type(plan)(plan.root, shown)
+            out.print(tables.plan_table(view, title))
+        verb = "stopped:" if stopped else ("would" if dry_run else "done:")
+        out.print(f"{verb} {tables.counts_line(plan.counts())}")
+        for note in sc.notes:
+            out.print(note)
+    if blocking:
+        more = f" and {len(blocking) - 1} more" if len(blocking) > 1 else ""
+        raise Conflict(
+            f"{blocking[0]}{more}: edited since mlopsctl wrote it; nothing was changed: "
+            f"re-run `{command}` with --force to remove it anyway, or restore it first."
+        )
+    if marked:
+        more = f" and {len(marked) - 1} more" if len(marked) > 1 else ""
+        raise Conflict(
+            f"{marked[0]}{more} hold{'s' if not more else ''} conflict markers: edit "
+            "them to keep what you want, remove the markers, then run update again."
+            if not dry_run
+            else f"{marked[0]}{more} would get conflict markers."
+        )
+    return 0
+
+
 def stages(o: Stages) -> int:
     from mlopsctl.core import config
     from mlopsctl.core.git import repo
@@ -99,10 +170,17 @@ def stages(o: Stages) -> int:
 
     cfg = config.load_project()
     root = cfg.require_root()
+    from mlopsctl.core.scaffold.update import drift
+
     paths = repo.listed_files(root)
     subs = inventory.find(cfg, paths if paths is not None else repo.walk_files(root))
+    behind = drift(cfg)
+    for sub in subs:
+        for item in behind.get(sub.id, []):
+            if sub.files.get(item["path"]) in (None, "pristine", "modified"):
+                sub.files[item["path"]] = "behind"
     if o.json:
-        emit_json(inventory.summary(subs, root))
+        emit_json({**inventory.summary(subs, root), "behind": behind})
         return 0
     from rich.table import Table
 
@@ -112,7 +190,10 @@ def stages(o: Stages) -> int:
     if not subs:
         out.print("No substages yet; add one with `mlopsctl new-stage X.Y FEATURE`.")
         return 0
-    styles = {"pristine": "green", "present": "green", "modified": "yellow", "missing": "red"}
+    styles = {
+        "pristine": "green", "present": "green", "modified": "yellow", "missing": "red",
+        "behind": "magenta", "conflicted": "bold red",
+    }  # fmt: skip
     table = Table(show_edge=False, pad_edge=False)
     for col in ("substage", "stage", "feature", "file", "state"):
         table.add_column(col, overflow="fold")
@@ -128,6 +209,14 @@ def stages(o: Stages) -> int:
             )
             first = False
     out.print(table)
+    if behind:
+        ids = " ".join(o for o in behind if o != "project")
+        out.print(
+            f"behind the current templates: {', '.join(behind)}; "
+            f"run `mlopsctl update {ids}`".rstrip()
+            + ("" if ids else " --all")
+            + "."
+        )
     return 0
 
 

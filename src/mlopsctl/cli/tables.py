@@ -18,6 +18,13 @@ ACTION_STYLES = {
     "identical": "dim",
     "keep": "cyan",
     "update": "yellow",
+    "merge": "yellow",
+    "conflicted": "bold red",
+    "unresolved": "bold red",
+    "modified": "cyan",
+    "deleted": "dim",
+    "remove": "magenta",
+    "orphan": "cyan",
 }
 
 
@@ -37,17 +44,20 @@ def console(stderr: bool = False) -> Console:
 
 def plan_table(plan: Plan, title: str) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("action")
     table.add_column("path", overflow="fold")
     for a in plan.actions:
-        style = ACTION_STYLES.get(a.action, "")
-        table.add_row(f"[{style}]{a.action}[/]", a.path)
+        table.add_row(Text(a.action, style=ACTION_STYLES.get(a.action, "")), Text(a.path))
     return table
 
 
 def counts_line(counts: dict[str, int]) -> str:
-    order = ["create", "update", "overwrite", "identical", "keep", "conflict"]
+    order = [
+        "create", "update", "merge", "overwrite", "remove", "identical", "keep", "modified",
+        "deleted", "orphan", "conflicted", "unresolved", "conflict",
+    ]  # fmt: skip
     parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
     return ", ".join(parts) or "nothing to do"

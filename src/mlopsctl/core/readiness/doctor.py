@@ -98,7 +98,7 @@ class Doctor:
         checks: list[Callable[[], Check]] = [
             self.ci_workflow, self.tests, self.coverage, self.monitoring, self.ops_guides,
             self.env_template, self.env_tracked, self.hooks, self.branch, self.clean_tree,
-            self.compose_files, self.deploy_health,
+            self.compose_files, self.deploy_health, self.templates_current,
         ]  # fmt: skip
         with ThreadPoolExecutor(max_workers=4) as pool:
             return Report(list(pool.map(lambda check: check(), checks)))
@@ -370,6 +370,24 @@ class Doctor:
             "no environment whose services all have a healthcheck",
             "mlopsctl new-stage 5.1 --template model-serving",
         )
+
+    @check("templates", "generated files in step with the current templates")
+    def templates_current(self) -> Result:
+        from mlopsctl.core.scaffold.update import drift
+
+        behind = drift(self.config)
+        if not behind:
+            return passed("every recorded substage matches the templates mlopsctl has now")
+        owners = sorted(behind)
+        files = sum(len(v) for v in behind.values())
+        ids = " ".join(o for o in owners if o != "project")
+        fix = " && ".join(
+            x for x in (
+                f"mlopsctl update {ids}" if ids else "",
+                "mlopsctl update --all" if "project" in behind else "",
+            ) if x
+        )  # fmt: skip
+        return failed(f"{files} file(s) behind the templates in {', '.join(owners)}", fix)
 
 
 def run(config: Config) -> Report:

@@ -11,16 +11,19 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 
+from mlopsctl import __version__
 from mlopsctl.core.config import Config
 from mlopsctl.core.conventions.ids import Feature, SubstageId, normalise_feature, parse_substage
 from mlopsctl.core.fs import inside
 from mlopsctl.core.git import repo
-from mlopsctl.core.scaffold import inventory, record
-from mlopsctl.core.scaffold.create import Scaffold, build_scaffold
+from mlopsctl.core.scaffold import inventory, lifecycle, record
+from mlopsctl.core.scaffold.create import Scaffold, stage_change
 from mlopsctl.core.scaffold.render import RenderedFile
 from mlopsctl.errors import BadInput
 
+INSTANCE_KEYS = ("substage", "feature", "from")  # recorded parameters that are not --set
 SHARED = re.compile(
     r"(^|/)__init__\.py$|^scripts/setup/setup_stage_\d+\.sh$|^docker/docker-compose\.stage-\d+\.yml$"
 )
@@ -51,6 +54,10 @@ def renamer(
         rules.append((re.compile(rf"(?<![A-Za-z0-9])stage{x}(?![0-9])"), f"stage{x2}"))
     rules.append((re.compile(rf"(?<![0-9]){x}_{y}_"), f"{x2}_{y2}_"))
     rules.append((re.compile(rf"(?<![0-9.]){x}\.{y}(?![0-9])"), f"{x2}.{y2}"))
+    # the default port of a service substage (8000 + 100*X + Y) follows the number
+    rules.append(
+        (re.compile(rf"(?<![0-9]){8000 + 100 * x + y}(?![0-9])"), str(8000 + 100 * x2 + y2))
+    )
     if old.snake != new.snake:
         rules.append((_bounded(old.snake.upper()), new.snake.upper()))
         rules.append((_bounded(old.camel), new.camel))
@@ -60,10 +67,14 @@ def renamer(
         )
         rules.append((_bounded(old.kebab), new.kebab))
 
+    # one pass over the text: a replacement is never renamed again (monitoring_api ->
+    # monitoring_api_6_2 must not become monitoring_api_6_2_6_2); at one position the
+    # earlier, more specific rule wins
+    combined = re.compile("|".join(f"(?P<r{i}>{p.pattern})" for i, (p, _) in enumerate(rules)))
+    replacements = {f"r{i}": r for i, (_, r) in enumerate(rules)}
+
     def rename(text: str) -> str:
-        for pattern, replacement in rules:
-            text = pattern.sub(replacement, text)
-        return text
+        return combined.sub(lambda m: replacements[str(m.lastgroup)], text)
 
     return rename
 
@@ -110,6 +121,56 @@ def plan_clone(
         files.append(RenderedFile(rename(path), content, executable, "conflict"))
     if not files:
         raise BadInput(f"--from {source}: found no files of substage {source} to copy.")
+    rec = record.read(root)
+    source_inst = rec.instances.get(str(src))
+    change = None
+    if source_inst is not None and not source_inst.template.startswith("clone:"):
+        change = _from_template(config, source_inst, files, src, dst, new)
+    if change is None:
+        change = _hand_made_copy(config, root, files, rename, old, new, dst)
+        change.instance = record.Instance(
+            str(dst), f"clone:{src}",
+            {"substage": str(dst), "feature": new.kebab, "from": str(src)}, __version__,
+        )  # fmt: skip
+    outcome = lifecycle.plan(root, rec, {str(dst): change}, "create", force)
+    inst = change.instance
+    return Scaffold(outcome, inst.template, inst.parameters, list(outcome.notes))
+
+
+def _from_template(
+    config: Config, source_inst: record.Instance, files: list[RenderedFile],
+    src: SubstageId, dst: SubstageId, new: Feature,
+) -> lifecycle.Change | None:  # fmt: skip
+    """The source's template rendered for the new substage (None when the template is not
+    made for the target's stage).
+
+    It is what the record keeps as base, so that `update` and `destroy-stage` work on the
+    copy; the source's files as they are now are written in place of the rendering.
+    """
+    sets = {k: v for k, v in source_inst.parameters.items() if k not in INSTANCE_KEYS}
+    try:
+        change = stage_change(config, str(dst), new.kebab, source_inst.template, sets)
+    except BadInput:
+        return None
+    change.instance = record.Instance(
+        str(dst), change.instance.template,
+        {**change.instance.parameters, "from": str(src)}, change.instance.version,
+    )  # fmt: skip
+    by_path = {f.path: f for f in change.files}
+    for f in files:
+        made = by_path.get(f.path)
+        if made is not None and made.existing == "conflict":
+            change.overrides[f.path] = f
+        elif made is None:
+            change.unrecorded.append(f)
+    return change
+
+
+def _hand_made_copy(
+    config: Config, root: Path, files: list[RenderedFile], rename: Callable[[str], str],
+    old: Feature, new: Feature, dst: SubstageId,
+) -> lifecycle.Change:  # fmt: skip
+    """A copy of a substage no template recorded: its files are its own base."""
     package_init = f"src/{config.package}/{dst.stage.module}/__init__.py"
     if not (root / package_init).exists():
         text = f'"""Stage {dst.stage.number}: {dst.stage.title}."""\n'.encode()
@@ -124,5 +185,5 @@ def plan_clone(
             files.append(
                 RenderedFile(".env.template", ("\n".join(own) + "\n").encode(), False, "append")
             )
-    params = {"substage": str(dst), "feature": new.kebab, "from": str(src)}
-    return build_scaffold(root, files, f"clone:{src}", params, force)
+    placeholder = record.Instance(str(dst), "", {}, __version__)
+    return lifecycle.Change(placeholder, files)

@@ -13,10 +13,9 @@ from mlopsctl import __version__
 from mlopsctl.core import config as config_mod
 from mlopsctl.core.config import Config, Stage, check_package, check_text
 from mlopsctl.core.conventions.ids import normalise_feature, parse_substage
-from mlopsctl.core.fs import sha256
+from mlopsctl.core.scaffold import lifecycle, record, render, templates
 from mlopsctl.core.scaffold import plan as plan_mod
-from mlopsctl.core.scaffold import record, render, templates
-from mlopsctl.errors import BadInput
+from mlopsctl.errors import BadInput, Conflict
 
 PROJECT_TEMPLATE = "project"
 STAGE_TEMPLATE = "stage"
@@ -51,15 +50,25 @@ def parse_sets(values: list[str]) -> dict[str, str]:
 
 @dataclass
 class Scaffold:
-    """A rendered plan and the record update that goes with it."""
+    """A planned change of generated files (plan, record, store) and what to say about it."""
 
-    plan: plan_mod.Plan
+    outcome: lifecycle.Outcome
     template: str
     parameters: dict[str, Any]
-    record: bytes | None = None
     notes: list[str] = field(default_factory=list)
-    # conflicting files that another substage made: --force would destroy that substage's
-    foreign: dict[str, str] = field(default_factory=dict)  # path -> its substage
+
+    @property
+    def plan(self) -> plan_mod.Plan:
+        return self.outcome.plan
+
+    @property
+    def record(self) -> bytes | None:
+        return self.outcome.record_bytes
+
+    @property
+    def foreign(self) -> dict[str, str]:
+        # conflicting files that another substage made: --force would destroy that substage's
+        return self.outcome.foreign
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,8 +79,7 @@ class Scaffold:
         }
 
     def apply(self) -> list[str]:
-        extra = {record.RECORD_PATH: self.record} if self.record is not None else {}
-        return plan_mod.apply(self.plan, extra)
+        return self.outcome.apply()
 
 
 def _network_prefix(name: str) -> str:
@@ -84,68 +92,31 @@ def _network_prefix(name: str) -> str:
 def _base_context(stages: dict[int, Stage]) -> dict[str, Any]:
     return {
         "mlopsctl_version": __version__,
+        "mlopsctl_requirement": f"mlopsctl=={__version__}",
         "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
         "stages": [stages[n] for n in sorted(stages)],
     }
 
 
-def _own_appends(root: Path, plan: plan_mod.Plan) -> None:
-    """A file that differs from its rendering only by lines mlopsctl appended to it (the
-    record's hash is the file's, and every rendered line is still there) is the template's
-    file plus mlopsctl's own additions: identical, not a conflict."""
-    entries = record.load(root) if any(a.action == "conflict" for a in plan.actions) else {}
-    for i, a in enumerate(plan.actions):
-        entry = entries.get(a.path)
-        if a.action != "conflict" or entry is None:
-            continue
-        current = (root / a.path).read_bytes()
-        if sha256(current) != entry.sha256:
-            continue  # the user edited it: a real conflict
-        have = current.decode("utf-8", "replace").splitlines()
-        wanted = a.file.content.decode("utf-8", "replace").splitlines()
-        if have[: len(wanted)] == wanted:
-            kept = render.RenderedFile(a.path, current, a.file.executable, a.file.existing)
-            plan.actions[i] = plan_mod.FileAction(a.path, "identical", kept)
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
-def build_scaffold(
-    root: Path, files: list[render.RenderedFile], template: str, params: dict[str, Any], force: bool
-) -> Scaffold:
-    plan = plan_mod.build(root, files, force=False)
-    _own_appends(root, plan)
-    if force:
-        plan.actions = [
-            plan_mod.FileAction(a.path, "overwrite", a.file)
-            if a.action == "conflict" and not (root / a.path).is_dir()
-            else a
-            for a in plan.actions
-        ]
-    rec = record.updated(root, plan, template, params) if not plan.conflicts else None
-    sc = Scaffold(plan, template, params, rec)
-    mine = params.get("substage")
-    clashing = [a.path for a in plan.actions if a.action in ("conflict", "overwrite")]
-    if mine and clashing:
-        entries = record.load(root)
-        for path in clashing:
-            owner = entries[path].parameters.get("substage") if path in entries else None
-            if owner and owner != mine:
-                sc.foreign[path] = str(owner)
-    return sc
-
-
-def plan_new_stage(
+def stage_change(
     config: Config,
     substage: str,
-    feature: str | None = None,
-    template_name: str = STAGE_TEMPLATE,
-    sets: dict[str, str] | None = None,
-    with_compose: bool = False,
-    force: bool = False,
-) -> Scaffold:
+    feature: str,
+    template_name: str,
+    sets: dict[str, Any],
+) -> lifecycle.Change:
+    """Render ``template_name`` as substage ``substage`` named ``feature`` with ``sets``
+    (``--set`` words or recorded values: both are checked as if typed)."""
     root = config.require_root()
     stages = config.stages
     sub = parse_substage(substage, stages)
-    feat = normalise_feature(feature if feature is not None else sub.stage.slug)
+    feat = normalise_feature(feature)
     template = templates.find(template_name, root)
     if template.kind != "stage":
         raise BadInput(
@@ -158,13 +129,11 @@ def plan_new_stage(
             f"Template '{template_name}' is made for stage {wanted}, not {sub.stage.number}; "
             f"use new-stage {template.stages[0]}.<Y> --template {template_name}."
         )
-    sets = dict(sets or {})
-    if with_compose:
-        if "with_compose" not in template.parameters:
-            raise BadInput(f"Template '{template_name}' has no compose file; drop --with-compose.")
-        sets["with_compose"] = "true"
-    params = template.resolve_params(sets)
+    params = template.resolve_params({k: _as_text(v) for k, v in sets.items()})
     s = sub.stage
+    if "service_port" in params and params["service_port"] is None:
+        # distinct per substage, so that services of one project never share a port
+        params["service_port"] = 8000 + 100 * s.number + sub.number
     context = {
         **_base_context(stages),
         **params,
@@ -184,8 +153,53 @@ def plan_new_stage(
         "feature_class": feat.camel,
     }
     files = render.render(template, context)
-    recorded = {"substage": str(sub), "feature": feat.kebab, **{k: params[k] for k in sets}}
-    return build_scaffold(root, files, template.name, recorded, force)
+    typed = {k: params[k] for k in sets}
+    recorded = {"substage": str(sub), "feature": feat.kebab, **typed}
+    inst = record.Instance(str(sub), template.name, recorded, __version__)
+    return lifecycle.Change(inst, files)
+
+
+def project_change(root: Path, name: str, package: str) -> lifecycle.Change:
+    defaults = Config(None, config_mod.default_data(name, package))
+    template = templates.find(PROJECT_TEMPLATE, None)
+    context = {**_base_context(defaults.stages), "project_name": name, "package": package}
+    files = render.render(template, context)
+    inst = record.Instance(
+        record.PROJECT, template.name, {"name": name, "package": package}, __version__
+    )
+    return lifecycle.Change(inst, files)
+
+
+def plan_new_stage(
+    config: Config,
+    substage: str,
+    feature: str | None = None,
+    template_name: str = STAGE_TEMPLATE,
+    sets: dict[str, str] | None = None,
+    with_compose: bool = False,
+    force: bool = False,
+) -> Scaffold:
+    root = config.require_root()
+    sub = parse_substage(substage, config.stages)
+    feat = normalise_feature(feature if feature is not None else sub.stage.slug)
+    sets = dict(sets or {})
+    if with_compose:
+        template = templates.find(template_name, root)
+        if "with_compose" not in template.parameters:
+            raise BadInput(f"Template '{template_name}' has no compose file; drop --with-compose.")
+        sets["with_compose"] = "true"
+    rec = record.read(root)
+    existing = rec.instances.get(str(sub))
+    if existing is not None and existing.parameters.get("feature") not in (None, feat.kebab):
+        raise Conflict(
+            f"Substage {sub} already exists as '{existing.parameters.get('feature')}'; nothing "
+            f"was written: give the new one another number, or remove {sub} first with "
+            f"`mlopsctl destroy-stage {sub}`."
+        )
+    change = stage_change(config, str(sub), feat.kebab, template_name, sets)
+    outcome = lifecycle.plan(root, rec, {str(sub): change}, "create", force)
+    inst = change.instance
+    return Scaffold(outcome, inst.template, inst.parameters, list(outcome.notes))
 
 
 def plan_init(
@@ -207,17 +221,11 @@ def plan_init(
                 "pass one with --package, e.g. --package my_project."
             ) from None
     check_package(package)
-    defaults = Config(None, config_mod.default_data(project_name, package))
-    template = templates.find(PROJECT_TEMPLATE, None)
-    context = {
-        **_base_context(defaults.stages),
-        "project_name": project_name,
-        "package": package,
-    }
-    files = render.render(template, context)
-    return build_scaffold(
-        root, files, template.name, {"name": project_name, "package": package}, force
-    )
+    change = project_change(root, project_name, package)
+    rec = record.read(root) if root.is_dir() else record.Record()
+    outcome = lifecycle.plan(root, rec, {record.PROJECT: change}, "create", force)
+    inst = change.instance
+    return Scaffold(outcome, inst.template, inst.parameters, list(outcome.notes))
 
 
 def init_git(directory: Path) -> str:

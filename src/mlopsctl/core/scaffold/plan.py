@@ -1,9 +1,13 @@
 """A plan of file actions, computed before anything is written, then applied atomically.
 
 Actions follow copier's vocabulary: ``create`` (new file), ``identical`` (already as it would
-be), ``conflict`` (differs; stops the run unless forced), ``overwrite`` (differs, forced) and
-``keep`` (exists and the template says to keep it) and ``update`` (an existing file gains the
-lines it lacks, e.g. a requirement a template needs).
+be), ``conflict`` (differs; stops the run unless forced), ``overwrite`` (differs, forced),
+``keep`` (exists and the template says to keep it) and ``update`` (takes the new text, e.g.
+a requirement a template adds). ``update`` and ``destroy-stage`` add ``merge`` (the user's
+edits and the template's change, merged), ``conflicted`` (merged with conflict markers),
+``modified`` (edited by the user, template unchanged: left alone), ``deleted`` (deleted by
+the user: stays deleted), ``remove`` (no longer generated and pristine: removed) and
+``orphan`` (no longer generated but edited: kept, no longer recorded).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlopsctl.core import fs
+from mlopsctl.core.scaffold import shared
 from mlopsctl.core.scaffold.render import RenderedFile
 from mlopsctl.errors import Conflict
 
-WRITES = ("create", "overwrite", "update")
+WRITES = ("create", "overwrite", "update", "merge", "conflicted")
+REMOVALS = ("remove",)
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,14 @@ class Plan:
     @property
     def writes(self) -> list[FileAction]:
         return [a for a in self.actions if a.action in WRITES]
+
+    @property
+    def removals(self) -> list[FileAction]:
+        return [a for a in self.actions if a.action in REMOVALS]
+
+    @property
+    def conflicted(self) -> list[FileAction]:
+        return [a for a in self.actions if a.action == "conflicted"]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -68,7 +82,7 @@ def build(root: Path, files: list[RenderedFile], force: bool = False) -> Plan:
             action = "keep"
         elif f.existing == "append":
             current = target.read_bytes()
-            merged = merge_lines(current, f.content)
+            merged = shared.merge_lines(current, f.content)
             action = "identical" if merged is None else "update"
             # the action carries the whole file as it is (or will be), not the fragment
             f = RenderedFile(
@@ -80,21 +94,6 @@ def build(root: Path, files: list[RenderedFile], force: bool = False) -> Plan:
             action = "overwrite" if force else "conflict"
         plan.actions.append(FileAction(f.path, action, f))
     return plan
-
-
-def merge_lines(current: bytes, wanted: bytes) -> bytes | None:
-    """``current`` plus the lines of ``wanted`` it lacks (None when it lacks none)."""
-    have = {line.strip() for line in current.decode("utf-8", "replace").splitlines()}
-    missing = [
-        line for line in wanted.decode("utf-8").splitlines()
-        if line.strip() and not line.startswith("#") and line.strip() not in have
-    ]  # fmt: skip
-    if not missing:
-        return None
-    text = current.decode("utf-8", "replace")
-    if text and not text.endswith("\n"):
-        text += "\n"
-    return (text + "\n".join(missing) + "\n").encode("utf-8")
 
 
 def ensure_no_conflicts(plan: Plan, command: str, foreign: dict[str, str] | None = None) -> None:
@@ -124,27 +123,39 @@ STAGING = ".mlops/tmp"  # temporary files and the journal; git-ignored by its ow
 JOURNAL = "journal.json"
 
 
-def apply(plan: Plan, extra: dict[str, bytes] | None = None) -> list[str]:
-    """Write every ``create``/``overwrite``/``update`` (then ``extra``) all-or-nothing.
+def apply(
+    plan: Plan, extra: dict[str, bytes] | None = None, remove: list[str] | None = None
+) -> list[str]:
+    """Write every write action, remove every ``remove``, then write ``extra``, all-or-nothing.
 
     Every content is first written to a temporary file under ``.mlops/tmp``; a journal
-    naming them is written next; only then is each renamed over its target
-    (``extra``, the record, last). A rename is atomic, so at every instant a target holds its
-    old content or its new one, and the record is never absent. An error rolls back what was
-    renamed (from hard-linked copies of the replaced files); a crash leaves the journal, and
-    the next run under the project lock finishes the renames (:func:`recover`).
+    naming them (and the files to remove) is written next; only then is each renamed over its
+    target, or each removed file renamed aside (``extra``, whose last item is the record,
+    last). A rename is atomic, so at every instant a target holds its old content or its new
+    one, and the record is never absent. An error rolls back what was done (from hard-linked
+    copies of the replaced files and the files set aside); a crash leaves the journal, and the
+    next run under the project lock finishes it (:func:`recover`). Folders that a removal
+    leaves empty are removed.
     """
     ensure_no_conflicts(plan, "the command")
     root = plan.root
-    items = [(a.path, a.file.content, a.file.executable) for a in plan.writes]
-    items += [(rel, data, False) for rel, data in (extra or {}).items()]
-    targets = [(fs.inside(root, rel, "file"), rel, data, ex) for rel, data, ex in items]
+    gone = [a.path for a in plan.removals] + list(remove or [])
+    ops: list[tuple[str, bytes | None, bool]] = [
+        (a.path, a.file.content, a.file.executable) for a in plan.writes
+    ]
+    ops += [(rel, None, False) for rel in gone]
+    ops += [(rel, data, False) for rel, data in (extra or {}).items()]
+    targets = [(fs.inside(root, rel, "file"), rel, data, ex) for rel, data, ex in ops]
     staging = _staging(root)
     created_dirs: list[Path] = []
     entries: list[dict[str, object]] = []
-    done: list[tuple[Path, str | None]] = []  # renamed targets, and the copy of what they held
+    done: list[tuple[Path, str | None]] = []  # changed targets, and the copy of what they held
     try:
         for target, rel, data, executable in targets:
+            if data is None:
+                if target.is_file():
+                    entries.append({"path": rel, "tmp": None, "backup": None, "delete": True})
+                continue
             tmp = fs.write_temp(staging / "f", data, 0o755 if executable else 0o644)
             backup = None
             if target.is_file():
@@ -152,7 +163,13 @@ def apply(plan: Plan, extra: dict[str, bytes] | None = None) -> list[str]:
                 _copy_aside(target, backup)
             entries.append({"path": rel, "tmp": tmp, "backup": backup})
         fs.atomic_write(staging / JOURNAL, json.dumps({"entries": entries}).encode())
-        for entry, (target, _, _, _) in zip(entries, targets, strict=True):
+        for entry in entries:
+            target = root / str(entry["path"])
+            if entry.get("delete"):
+                aside = fs.temp_name(staging / "d")
+                os.replace(target, aside)
+                done.append((target, aside))
+                continue
             _make_parents(target.parent, created_dirs)
             os.replace(str(entry["tmp"]), target)
             done.append((target, entry["backup"]))  # type: ignore[arg-type]
@@ -168,15 +185,28 @@ def apply(plan: Plan, extra: dict[str, bytes] | None = None) -> list[str]:
         _clear_staging(root)
         raise
     _clear_staging(root)
-    return [rel for _, rel, _, _ in targets]
+    _prune(root, [str(e["path"]) for e in entries if e.get("delete")])
+    return [str(e["path"]) for e in entries]
+
+
+def _prune(root: Path, removed: list[str]) -> None:
+    """Remove the folders that removing ``removed`` left empty (never the root)."""
+    for rel in sorted(removed, key=lambda r: -r.count("/")):
+        folder = (root / rel).parent
+        while folder != root and root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
 
 
 def recover(root: Path) -> list[str]:
     """Finish the writes of a run that was killed after its journal was written.
 
-    Temporary files are complete before the journal names them, so the renames it lists can
-    be done again; what is left of a run killed before that is removed (nothing had changed).
-    Returns the paths it completed.
+    Temporary files are complete before the journal names them, so the renames and removals
+    it lists can be done again; what is left of a run killed before that is removed (nothing
+    had changed). Returns the paths it completed.
     """
     staging = root / STAGING
     if not staging.is_dir():
@@ -189,9 +219,14 @@ def recover(root: Path) -> list[str]:
         except (OSError, ValueError, KeyError, TypeError):
             entries = []
         for entry in entries:
+            target = fs.inside(root, str(entry["path"]), "journal entry")
+            if entry.get("delete"):
+                if target.is_file():
+                    target.unlink()
+                    completed.append(str(entry["path"]))
+                continue
             tmp = str(entry.get("tmp", ""))
             if tmp and os.path.isfile(tmp):
-                target = fs.inside(root, str(entry["path"]), "journal entry")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, target)
                 completed.append(str(entry["path"]))
@@ -215,8 +250,8 @@ def _clear_staging(root: Path) -> None:
     for child in staging.iterdir():
         if child.name != ".gitignore":
             child.unlink(missing_ok=True)
+    (staging / ".gitignore").unlink(missing_ok=True)
     with contextlib.suppress(OSError):
-        (staging / ".gitignore").unlink()
         staging.rmdir()
         staging.parent.rmdir()  # .mlops, when the staging folder was all it held
 

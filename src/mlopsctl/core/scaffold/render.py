@@ -138,7 +138,7 @@ def _lookup(dotted: str, ctx: dict[str, Any]) -> Any:
 def _evaluate(env: Any, expression: str, ctx: dict[str, Any]) -> Any:
     """A manifest's ``when``/``foreach``: a plain name is looked up, anything else is Jinja."""
     text = expression.strip()
-    if _NAME.fullmatch(text):
+    if _NAME.fullmatch(text) and text.lower() not in ("true", "false", "none"):
         return _lookup(text, ctx)
     return env.compile_expression(text)(**ctx)
 

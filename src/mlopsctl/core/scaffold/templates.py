@@ -76,14 +76,15 @@ class Parameter:
         return text
 
 
-EXISTING = ("conflict", "keep", "append")
+EXISTING = ("conflict", "keep", "append", "blocks")
 
 
 @dataclass(frozen=True)
 class FileOptions:
     when: str | None = None  # a Jinja expression; the file is rendered only when true
-    # what an existing file that differs means: "conflict", "keep" (leave it as it is) or
-    # "append" (add the rendered lines it lacks, e.g. requirements)
+    # what an existing file that differs means: "conflict", "keep" (leave it as it is),
+    # "append" (add the rendered lines it lacks, e.g. requirements) or "blocks" (add the
+    # rendered block below the file's mlopsctl:blocks line; see core/scaffold/shared.py)
     existing: str = "conflict"
     foreach: str | None = None  # a Jinja expression giving items bound as ``item``
 

@@ -1,0 +1,294 @@
+"""One planner for every command that changes generated files: ``init``, ``new-stage``,
+``update`` and ``destroy-stage``.
+
+Each command names the template instances it changes (an instance is the project or one
+substage) and gives each its new rendering, or None to take it away. The planner recomputes
+every file those instances contribute to from the record's parts (:mod:`.shared`), then
+decides per file against what mlopsctl last wrote (the *base*, from the content store):
+
+- a pristine file takes the new text;
+- an edited file is merged three ways (base, the user's file, the new text);
+- a file no longer generated is removed when pristine;
+- ``create`` mode (``init``, ``new-stage``) never removes and stops on any overlap: an
+  existing file that differs is a conflict unless forced, a file of another substage is
+  never overwritten;
+- ``update`` mode leaves conflict markers, keeps deleted files deleted and edited orphans;
+- ``destroy`` mode stops on edited files unless forced.
+
+The result is a :class:`~.plan.Plan` plus the new record and the store's changes, applied in
+one journaled, all-or-nothing step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlopsctl.core.fs import inside, sha256
+from mlopsctl.core.scaffold import record as rec_mod
+from mlopsctl.core.scaffold import shared
+from mlopsctl.core.scaffold.plan import FileAction, Plan
+from mlopsctl.core.scaffold.record import PRIOR, Entry, Instance, Part, Record
+from mlopsctl.core.scaffold.render import RenderedFile
+
+KIND = {"conflict": "own", "keep": "keep", "append": "lines", "blocks": "blocks"}
+
+
+@dataclass
+class Change:
+    """An instance's new rendering."""
+
+    instance: Instance
+    files: list[RenderedFile]
+    # content written instead of the rendering (``--from``: the source's files as they are);
+    # the rendering is still what the record keeps as base
+    overrides: dict[str, RenderedFile] = field(default_factory=dict)
+    unrecorded: list[RenderedFile] = field(default_factory=list)  # written, not recorded
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    record: Record
+    record_bytes: bytes | None  # None: the record does not change
+    objects: dict[str, bytes] = field(default_factory=dict)  # store paths to write
+    drop: list[str] = field(default_factory=list)  # store paths to remove
+    foreign: dict[str, str] = field(default_factory=dict)  # path -> the substage it belongs to
+    notes: list[str] = field(default_factory=list)
+    owners: dict[str, list[str]] = field(default_factory=dict)  # path -> owners it concerns
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.plan.writes or self.plan.removals or self.record_bytes is not None)
+
+    def extra(self) -> dict[str, bytes]:
+        """Store writes, then the record (last, as :func:`~.plan.apply` requires)."""
+        out = dict(self.objects)
+        if self.record_bytes is not None:
+            out[rec_mod.RECORD_PATH] = self.record_bytes
+        return out
+
+    def apply(self) -> list[str]:
+        from mlopsctl.core.scaffold import plan as plan_mod
+
+        if not self.changes_anything:
+            return []
+        done = plan_mod.apply(self.plan, self.extra(), self.drop)
+        return [p for p in done if not p.startswith(rec_mod.OBJECTS + "/")]
+
+
+def _read(target: Path) -> bytes | None:
+    return target.read_bytes() if target.is_file() else None
+
+
+def plan(
+    root: Path,
+    rec: Record,
+    changes: dict[str, Change | None],
+    mode: str,
+    force: bool = False,
+) -> Outcome:
+    rendered: dict[str, dict[str, RenderedFile]] = {}  # path -> owner -> rendered file
+    for owner, ch in changes.items():
+        for f in ch.files if ch else []:
+            rendered.setdefault(f.path, {})[owner] = f
+    paths = set(rendered)
+    for owner in changes:
+        paths.update(e.path for e in rec.owned_by(owner))
+    entries = dict(rec.entries)
+    blobs: dict[str, bytes] = {}
+    out = Outcome(Plan(root), rec, None)
+    actions = out.plan.actions
+    legacy = False
+
+    def act(path: str, action: str, content: bytes = b"", executable: bool = False) -> None:
+        actions.append(FileAction(path, action, RenderedFile(path, content, executable, "")))
+
+    for path in sorted(paths):
+        old = rec.entries.get(path)
+        wanted = rendered.get(path, {})
+        first = next(iter(wanted.values()), None)
+        kinds = [KIND[f.existing] for f in wanted.values()] + ([old.merge] if old else [])
+        # a file is shared when any of its makers says so (the project's requirements.txt
+        # is its own until a stage template appends to it)
+        kind = next((k for k in kinds if k != "own"), "own")
+        executable = first.executable if first is not None else False
+        target = inside(root, path, "template output")
+        out.owners[path] = sorted({*wanted, *(old.owners if old else [])})
+        if target.is_dir():
+            act(path, "conflict")
+            continue
+        current = _read(target)
+        parts = list(old.parts) if old else []
+        for owner, ch in changes.items():
+            made = wanted.get(owner)
+            at = next((i for i, p in enumerate(parts) if p.owner == owner), None)
+            if made is None:
+                if at is not None and (ch is None or mode != "create"):
+                    del parts[at]
+                continue
+            digest = sha256(made.content)
+            blobs[digest] = made.content
+            if at is None:
+                parts.append(Part(owner, digest))
+            else:
+                parts[at] = Part(owner, digest)
+        if kind == "own" and wanted and old is not None and old.owner not in changes:
+            out.foreign[path] = old.owner
+            act(path, "conflict")
+            continue
+        prior_added = False
+        if old is None and current is not None and kind in ("lines", "keep"):
+            parts.insert(0, Part(PRIOR, sha256(current)))
+            blobs[sha256(current)] = current
+            prior_added = True
+        base = None
+        if old is not None:
+            base = rec_mod.stored(root, old.sha256)
+            if base is None and current is not None and sha256(current) == old.sha256:
+                base = current
+            if base is not None:
+                blobs[old.sha256] = base
+        if not parts:  # no longer generated
+            entries.pop(path, None)
+            if current is None:
+                continue
+            pristine = old is not None and sha256(current) == old.sha256
+            if pristine or (mode == "destroy" and force):
+                act(path, "remove")
+            elif mode == "destroy":
+                act(path, "conflict")
+            else:
+                act(path, "orphan")
+            continue
+        fragments = []
+        for p in parts:
+            frag = blobs.get(p.sha256)
+            if frag is None:
+                frag = rec_mod.stored(root, p.sha256)
+            if frag is None and old is not None and p.sha256 == old.sha256:
+                frag = base
+            if frag is None:
+                break
+            blobs[p.sha256] = frag
+            fragments.append(frag)
+        if len(fragments) < len(parts):
+            out.notes.append(
+                f"{path}: the store lacks a part of it (a record from an older mlopsctl); "
+                "left as it is."
+            )
+            act(path, "identical" if current is not None else "deleted")
+            continue
+        new = shared.compose(kind, fragments)
+        blobs[sha256(new)] = new
+        override = next((ch.overrides[path] for ch in changes.values()
+                         if ch and path in ch.overrides), None)  # fmt: skip
+        write = override.content if override is not None else new
+        conflict_flag = False
+        if old is None:
+            if current is None:
+                act(path, "create", write, executable)
+            elif current == write:
+                act(path, "identical", current)
+            elif prior_added and kind == "keep":
+                act(path, "keep", current)
+            elif kind == "lines":
+                act(path, "update", new, executable)
+            else:
+                act(path, "overwrite" if force else "conflict", write, executable)
+        elif current is None:
+            if mode == "create":
+                act(path, "create", write, executable)
+            else:
+                act(path, "deleted")
+        elif mode == "update" and old.conflict and rec_mod.has_markers(current):
+            act(path, "unresolved", current)
+            conflict_flag = True
+        else:
+            if base is None:
+                legacy = True
+                base = new if sha256(current) != old.sha256 else current
+            if current == write:
+                act(path, "identical", current)
+            elif current == base:
+                act(path, "update", write, executable)
+            elif mode == "create" and kind == "own":
+                act(path, "overwrite" if force else "conflict", write, executable)
+            elif new == base:
+                act(path, "modified", current)
+            else:
+                merged, conflicts = shared.merge3(base, current, new, path)
+                if not conflicts:
+                    act(path, "merge", merged, executable)
+                elif mode == "update":
+                    act(path, "conflicted", merged, executable)
+                    conflict_flag = True
+                else:
+                    act(path, "overwrite" if force else "conflict", new, executable)
+        entries[path] = Entry(path, sha256(new), kind, tuple(parts), conflict_flag)
+    for ch in changes.values():
+        for f in ch.unrecorded if ch else []:
+            current = _read(inside(root, f.path, "file"))
+            if current is None:
+                act(f.path, "create", f.content, f.executable)
+            elif current != f.content:
+                act(f.path, "overwrite" if force else "conflict", f.content, f.executable)
+    if legacy:
+        out.notes.append(
+            "the record predates the content store: for files edited since, the current "
+            "rendering counts as what mlopsctl last wrote."
+        )
+    actions.sort(key=lambda a: a.path)
+    if out.plan.conflicts or out.foreign:
+        return out
+    _finish_record(root, rec, changes, entries, blobs, out)
+    return out
+
+
+def _finish_record(
+    root: Path,
+    rec: Record,
+    changes: dict[str, Change | None],
+    entries: dict[str, Entry],
+    blobs: dict[str, bytes],
+    out: Outcome,
+) -> None:
+    instances = dict(rec.instances)
+    for owner, ch in changes.items():
+        if ch is None:
+            instances.pop(owner, None)
+            continue
+        old = instances.get(owner)
+        same = old is not None and (old.template, old.parameters) == (
+            ch.instance.template,
+            ch.instance.parameters,
+        )
+        moved = any(
+            a.action not in ("identical", "keep") and owner in out.owners.get(a.path, [])
+            for a in out.plan.actions
+        )
+        if not same or moved:
+            instances[owner] = ch.instance
+    new = Record(instances, entries)
+    # version 1 records migrate: pristine files give the store their base
+    for e in entries.values():
+        if e.sha256 not in blobs and rec_mod.stored(root, e.sha256) is None:
+            data = _read(root / e.path)
+            if data is not None and sha256(data) == e.sha256:
+                blobs[e.sha256] = data
+    out.record = new
+    dumped = new.dump()
+    try:
+        before = (root / rec_mod.RECORD_PATH).read_bytes()
+    except OSError:
+        before = None
+    if dumped != before:
+        out.record_bytes = dumped
+    needed = rec_mod.referenced(new)
+    out.objects = {
+        rec_mod.object_path(h): blobs[h]
+        for h in sorted(needed)
+        if h in blobs and not (root / rec_mod.object_path(h)).is_file()
+    }
+    if out.record_bytes is not None:
+        out.drop = rec_mod.unreferenced(root, new)
