@@ -321,6 +321,9 @@ class Test(Command, name="test", handler="testing:run"):
         "--cov-fail-under",
         help="Coverage gate in percent (default: mlops.yaml tests.coverage_gate, 80).",
     )
+    cov_xml: str | None = opt(
+        "--cov-xml", help="With --cov: also write a coverage.xml (Cobertura) for CI services."
+    )
     junit_xml: str | None = opt("--junit-xml", help="Write one JUnit XML report for the whole run.")
     workers: str | None = opt("-n", help="Parallel workers (N or auto) with pytest-xdist.")
     env_name: str | None = opt("--env", help="Load .env.NAME over .env (default: testing).")
@@ -337,9 +340,14 @@ class EnvShow(Command, name="env show", handler="env:show"):
 
 
 class EnvCheck(Command, name="env check", handler="env:check"):
-    """Fail (exit 1) when a key of .env.template is unset or an .env file is tracked by git."""
+    """Fail (exit 1) when a key of .env.template is unset or an .env file is tracked by git.
+
+    With --ci (a runner without secrets): check instead that no .env file is tracked, no
+    tracked file holds a secret-shaped value and the template gives no secret a value.
+    """
 
     env_name: str | None = opt("--env", help="Also load .env.NAME over .env.")
+    ci: bool = flag("--ci", help="Check only what needs no secrets (for CI runners).")
     json: bool = flag("--json", help=_JSON)
 
 

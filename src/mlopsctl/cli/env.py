@@ -44,7 +44,7 @@ def check(o: EnvCheck) -> int:
     from mlopsctl.core.testing import envfiles
 
     root = config.load_project().require_root()
-    report = envfiles.check(root, o.env_name)
+    report = envfiles.check(root, o.env_name, ci=o.ci)
     if o.json:
         emit_json(report.as_dict())
         return 0 if report.ok else 1
@@ -54,8 +54,12 @@ def check(o: EnvCheck) -> int:
         echo(f"error: {key} is in .env.template but set by no .env file or variable")
     for name in report.tracked:
         echo(f"error: {name} is tracked by git; run `git rm --cached {name}` (it holds secrets)")
+    for where in report.leaks:
+        echo(f"error: {where} holds a secret-shaped value; move it to .env (git-ignored)")
     for key in report.extra:
         echo(f"warning: {key} is set but not listed in .env.template")
-    if report.ok:
+    if report.ok and o.ci:
+        echo("env: ok (--ci: template present, no tracked .env, no secret in tracked files)")
+    elif report.ok:
         echo("env: ok" + (f" ({len(report.extra)} warnings)" if report.extra else ""))
     return 0 if report.ok else 1

@@ -21,6 +21,7 @@ def run(o: Test) -> int:
         suites=o.suites, stage=o.stage, cov=o.cov or o.cov_fail_under is not None,
         cov_fail_under=o.cov_fail_under,
         junit_xml=Path(o.junit_xml).absolute() if o.junit_xml else None,
+        cov_xml=Path(o.cov_xml).absolute() if o.cov_xml else None,
         workers=o.workers, env_name=o.env_name or "testing", env_required=o.env_name is not None,
         fail_fast=o.fail_fast, pytest_args=list(o.pytest_args), stream=not o.json,
     )  # fmt: skip
@@ -64,9 +65,26 @@ def _render(result: Any) -> None:
             str(s.skipped), str(s.errors), f"{s.seconds:.2f}s", s.message,
         )  # fmt: skip
     out.print(table)
+    from rich.markup import escape
+
+    for s in result.suites:
+        for failure in s.failures:
+            out.print(f"[bold red]FAILED[/] {escape(failure['test'])} ({s.name})")
+            for line in failure["output"].splitlines():
+                out.print(f"    {escape(line)}", soft_wrap=True)
     if result.coverage is not None:
+        if result.coverage_files:
+            files = Table(show_edge=False, pad_edge=False, title="files under 100%",
+                          title_justify="left")  # fmt: skip
+            for col in ("file", "cover", "missing lines"):
+                files.add_column(col, justify="right" if col == "cover" else "left")
+            for f in result.coverage_files:
+                files.add_row(escape(f["file"]), f"{f['percent']:.1f}%", f["missing"])
+            out.print(files)
         verdict = "ok" if result.coverage_ok else "[bold red]under the gate[/]"
         out.print(f"coverage: {result.coverage:.1f}% (gate {result.gate:g}%) {verdict}")
+        if result.coverage_xml:
+            out.print(f"coverage xml: {escape(result.coverage_xml)}")
     for note in result.notes:
         out.print(f"note: {note}")
     if result.junit_xml:

@@ -97,10 +97,11 @@ class Report:
     extra: list[str]
     tracked: list[str]
     template: bool
+    leaks: list[str] = field(default_factory=list)  # path:line of secret-shaped values
 
     @property
     def ok(self) -> bool:
-        return self.template and not self.missing and not self.tracked
+        return self.template and not self.missing and not self.tracked and not self.leaks
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -109,19 +110,37 @@ class Report:
             "missing": self.missing,
             "not_in_template": self.extra,
             "tracked": self.tracked,
+            "secrets": self.leaks,
         }
 
 
-def check(root: Path, name: str | None = None, environ: Mapping[str, str] | None = None) -> Report:
-    """Keys of the template that no layer sets, keys the template lacks, tracked env files."""
+def check(
+    root: Path, name: str | None = None, environ: Mapping[str, str] | None = None,
+    ci: bool = False,
+) -> Report:  # fmt: skip
+    """Keys of the template that no layer sets, keys the template lacks, tracked env files.
+
+    ``ci``: what a runner without secrets can check instead of the values: tracked env files,
+    secret-shaped values in tracked files, and secret keys the template gives a value.
+    """
+    from mlopsctl.core import secrets
     from mlopsctl.core.git import repo
 
     env = os.environ if environ is None else environ
     template = root / ".env.template"
+    expected = read(template) if template.is_file() else {}
+    tracked = repo.tracked_env_files(root)
+    if ci:
+        listed = repo.listed_files(root) or []
+        leaks = secrets.find_in_files(root, [p for p in listed if not p.startswith(".mlops/")])
+        leaks += [
+            f".env.template: {key} has a value; leave secrets empty in the template"
+            for key, value in expected.items()
+            if value and secrets.is_secret_key(key)
+        ]
+        return Report([], [], tracked, template.is_file(), leaks)
     merged = load(root, name, required=name is not None, environ=env)
-    expected = list(read(template)) if template.is_file() else []
     have = set(merged.variables) | {k for k in expected if k in env}
     missing = [k for k in expected if k not in have]
     extra = [k for k in merged.variables if k not in expected]
-    tracked = repo.tracked_env_files(root)
     return Report(missing, extra, tracked, template.is_file())

@@ -24,7 +24,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class Finished:
     returncode: int
     output: str  # what pytest printed, when it was captured; "" when it went to the terminal
     counts: dict[str, int] | None  # from the forked child; None: read the JUnit file instead
+    failures: list[dict[str, str]] = field(default_factory=list)  # test, output (first lines)
 
 
 def startup_vars(env: Mapping[str, str]) -> dict[str, str]:
@@ -98,10 +99,11 @@ class Started:
         if self.capture and output_file.exists():
             output = output_file.read_text(errors="replace")
         try:
-            counts = json.loads((self.scratch / "counts.json").read_text())
-        except (OSError, ValueError):
-            counts = None  # it died before the end of the session
-        return Finished(code, output, counts)
+            doc = json.loads((self.scratch / "counts.json").read_text())
+            counts, failures = doc["counts"], doc["failures"]
+        except (OSError, ValueError, KeyError, TypeError):
+            counts, failures = None, []  # it died before the end of the session
+        return Finished(code, output, counts, failures)
 
 
 def start(
@@ -181,7 +183,9 @@ def _child(
             code = 1
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        counts_file.write_text(json.dumps(counter.counts()))
+        counts_file.write_text(
+            json.dumps({"counts": counter.counts(), "failures": counter.failures})
+        )
         handlers.run()
         if "logging" in sys.modules:  # as the interpreter's own logging.shutdown would
             sys.modules["logging"].shutdown()
@@ -220,6 +224,13 @@ class ExitHandlers:
                 traceback.print_exc()
 
 
+def first_lines(text: str, count: int = 12, width: int = 200) -> str:
+    """The last ``count`` lines of a failure's report (where the assertion is), each cut to
+    ``width`` characters."""
+    lines = [line[:width] for line in text.rstrip().splitlines()]
+    return "\n".join(lines[-count:])
+
+
 class Counter:
     """A pytest plugin counting outcomes as pytest's JUnit report has them.
 
@@ -229,6 +240,11 @@ class Counter:
 
     def __init__(self) -> None:
         self.entries: dict[str, list[str]] = {}
+        self.failures: list[dict[str, str]] = []
+
+    def _failed(self, report: Any) -> None:
+        text = str(getattr(report, "longreprtext", "") or "")
+        self.failures.append({"test": report.nodeid, "output": first_lines(text)})
 
     def _note(self, nodeid: str, outcome: str, new_entry: bool = False) -> None:
         entries = self.entries.setdefault(nodeid, [])
@@ -238,6 +254,8 @@ class Counter:
             entries[-1] = outcome
 
     def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.failed:
+            self._failed(report)
         if report.when == "call":
             self._note(report.nodeid, report.outcome)  # xfail: skipped; strict xpass: failed
         elif report.failed:  # setup or teardown
@@ -249,6 +267,7 @@ class Counter:
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
+            self._failed(report)
             self._note(report.nodeid, "errors")
         elif report.skipped:
             self._note(report.nodeid, "skipped")

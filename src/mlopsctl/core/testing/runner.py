@@ -40,6 +40,7 @@ class Options:
     cov: bool = False
     cov_fail_under: float | None = None
     junit_xml: Path | None = None
+    cov_xml: Path | None = None
     workers: str | None = None
     env_name: str = "testing"
     env_required: bool = False
@@ -60,6 +61,7 @@ class SuiteResult:
     seconds: float = 0.0
     message: str = ""
     junit: ET.Element | None = None
+    failures: list[dict[str, str]] = field(default_factory=list)  # test, output
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,7 @@ class SuiteResult:
             "errors": self.errors,
             "seconds": round(self.seconds, 3),
             "message": self.message,
+            "failures": self.failures,
         }
 
 
@@ -84,6 +87,8 @@ class Run:
     gate: float | None = None
     notes: list[str] = field(default_factory=list)
     junit_xml: str | None = None
+    coverage_files: list[dict[str, Any]] = field(default_factory=list)  # under 100%
+    coverage_xml: str | None = None
 
     @property
     def coverage_ok(self) -> bool:
@@ -102,7 +107,13 @@ class Run:
             "suites": [s.as_dict() for s in self.suites],
             "coverage": None
             if self.coverage is None
-            else {"total": round(self.coverage, 2), "gate": self.gate, "ok": self.coverage_ok},
+            else {
+                "total": round(self.coverage, 2),
+                "gate": self.gate,
+                "ok": self.coverage_ok,
+                "files": self.coverage_files,
+                "xml": self.coverage_xml,
+            },
             "junit_xml": self.junit_xml,
             "notes": self.notes,
         }
@@ -234,8 +245,11 @@ def run(
             if options.fail_fast and res.status in ("failed", "error"):
                 break
         if options.cov:
-            result.coverage = _coverage_total(python, root, env, tmp)
+            result.coverage, result.coverage_files = _coverage_report(python, root, env, tmp)
             _record_coverage(root, result)
+            if options.cov_xml is not None:
+                _coverage_xml(python, root, env, options.cov_xml)
+                result.coverage_xml = str(options.cov_xml)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if options.junit_xml is not None:
@@ -288,6 +302,7 @@ def _run_suite(
         elif code in (0, 1, 5) and done.counts is not None:
             for key in ("passed", "failed", "skipped", "errors"):
                 setattr(res, key, getattr(res, key) + done.counts[key])
+            res.failures.extend(done.failures)
         elif code != 5:
             res.status = "error"
             detail = _tail(output) or "see its output above"
@@ -322,9 +337,20 @@ def _tail(text: str | None) -> str:
 def _add_junit_counts(res: SuiteResult, xml: Path, suite_el: ET.Element) -> None:
     import xml.etree.ElementTree as ET
 
+    from mlopsctl.core.testing.pytest_process import first_lines
+
     tree = ET.parse(xml)
     for case in tree.iter("testcase"):
         suite_el.append(case)
+        bad = case.find("failure")
+        if bad is None:
+            bad = case.find("error")
+        if bad is not None:
+            path = str(case.get("classname", "")).replace(".", "/")
+            res.failures.append({
+                "test": f"{path}.py::{case.get('name', '')}" if path else str(case.get("name")),
+                "output": first_lines(bad.text or bad.get("message") or ""),
+            })  # fmt: skip
         if case.find("failure") is not None:
             res.failed += 1
         elif case.find("error") is not None:
@@ -356,21 +382,59 @@ def _run_bash(
     if done.returncode == 0:
         res.passed += 1
     else:
+        from mlopsctl.core.testing.pytest_process import first_lines
+
         res.failed += 1
         failure = ET.SubElement(case, "failure", message=f"{rel} exited with {done.returncode}")
         failure.text = (done.stdout or "") + (done.stderr or "")
+        res.failures.append({
+            "test": rel,
+            "output": first_lines(f"exit {done.returncode}\n{failure.text}"),
+        })  # fmt: skip
 
 
-def _coverage_total(python: str, root: Path, env: dict[str, str], tmp: Path) -> float | None:
+def _coverage_report(
+    python: str, root: Path, env: dict[str, str], tmp: Path
+) -> tuple[float | None, list[dict[str, Any]]]:
+    """The total, and every measured file under 100% with its missing lines (as ranges)."""
     out = tmp / "coverage.json"
     cmd = [python, "-m", "coverage", "json", "-q", "-o", str(out)]
     done = proc.run(cmd, cwd=root, env=env, check=False)
     if "No data" in (done.stdout or "") + (done.stderr or ""):
-        return 0.0  # the suites ran none of the package's code
+        return 0.0, []  # the suites ran none of the package's code
     try:
-        return float(json.loads(out.read_text())["totals"]["percent_covered"])
+        doc = json.loads(out.read_text())
+        total = float(doc["totals"]["percent_covered"])
     except (OSError, ValueError, KeyError):
-        return None
+        return None, []
+    files = []
+    for name, data in sorted(doc.get("files", {}).items()):
+        summary = data.get("summary", {})
+        percent = float(summary.get("percent_covered", 100.0))
+        if percent < 100:
+            files.append({
+                "file": os.path.relpath(name, root) if os.path.isabs(name) else name,
+                "percent": round(percent, 1),
+                "missing": _ranges(data.get("missing_lines", [])),
+            })  # fmt: skip
+    return total, files
+
+
+def _ranges(lines: list[int]) -> str:
+    """``[1, 2, 3, 7]`` as ``1-3, 7``."""
+    spans: list[list[int]] = []
+    for n in sorted(lines):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _coverage_xml(python: str, root: Path, env: dict[str, str], target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [python, "-m", "coverage", "xml", "-q", "-o", str(target)]
+    proc.run(cmd, cwd=root, env=env, check=False)
 
 
 def _record_coverage(root: Path, result: Run) -> None:
