@@ -59,7 +59,7 @@ def words_for(command: type[Command]) -> st.SearchStrategy[list[str]]:
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_both_front_ends_read_a_line_alike(name: str, data: st.DataObject) -> None:
     command = REGISTRY[name]
