@@ -7,11 +7,13 @@ installed packages load the .pyc that pip wrote, which would measure the shell, 
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from mlopsctl.core.proc import find_tool
@@ -47,3 +49,17 @@ def report(title: str, samples: dict[str, list[float]], baseline: str) -> None:
     for name, values in samples.items():
         med = statistics.median(values)
         print(f"{name:48s} {med * 1000:8.1f}ms {med / base:6.2f}x {len(values):3d}")
+
+
+def start(doc: str, rounds: int) -> tuple[int, Path]:
+    """A benchmark's ``--rounds`` (default ``rounds``) and a fresh work folder; exits when
+    mlopsctl is not on PATH. The caller removes the folder."""
+    import sys
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=rounds)
+    args = parser.parse_args()
+    if not MLOPSCTL:
+        sys.exit("needs mlopsctl on PATH: pip install .")
+    return args.rounds, Path(tempfile.mkdtemp(prefix="mlopsctl-bench-"))

@@ -9,24 +9,17 @@ Usage: python benchmarks/hooks.py [--rounds N]
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import MLOPSCTL, report, sample_alternately, time_command
+from _timing import MLOPSCTL, report, sample_alternately, start, time_command
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=40)
-    args = parser.parse_args()
-    if not MLOPSCTL:
-        sys.exit("needs mlopsctl on PATH: pip install .")
-    work = Path(tempfile.mkdtemp(prefix="mlopsctl-bench-"))
+    rounds, work = start(__doc__ or "", 40)
     try:
         subprocess.run([MLOPSCTL, "init", str(work / "p"), "--name", "p"], check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
@@ -50,7 +43,7 @@ def main() -> None:
                 "mlopsctl check-commit COMMIT_EDITMSG": cmd(MLOPSCTL, "check-commit", str(msg)),  # type: ignore[dict-item]
                 "mlopsctl check-names <one file>": cmd(MLOPSCTL, "check-names", unit),  # type: ignore[dict-item]
             },
-            args.rounds,
+            rounds,
             warmup=2,
         )
         report("hook commands vs a bare interpreter start", samples, "python -c pass (baseline)")

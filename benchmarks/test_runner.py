@@ -8,24 +8,17 @@ Usage: python benchmarks/test_runner.py [--rounds N]
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import MLOPSCTL, report, sample_alternately, time_command
+from _timing import MLOPSCTL, report, sample_alternately, start, time_command
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args()
-    if not MLOPSCTL:
-        sys.exit("needs mlopsctl on PATH: pip install .")
-    work = Path(tempfile.mkdtemp(prefix="mlopsctl-bench-"))
+    rounds, work = start(__doc__ or "", 15)
     try:
         project = work / "p"
         quiet = {"check": True, "stdout": subprocess.DEVNULL}
@@ -52,7 +45,7 @@ def main() -> None:
                 "mlopsctl test unit": run([MLOPSCTL, "test", "unit"], project),
                 "mlopsctl test unit (tests.fork: false)": run([MLOPSCTL, "test", "unit"], fresh),
             },  # type: ignore[dict-item]
-            args.rounds,
+            rounds,
             warmup=2,
         )
         report("mlopsctl test unit vs bare pytest (18 tests)", samples, base)
@@ -66,7 +59,7 @@ def main() -> None:
                 "python -m pytest tests (one run, no suites)": run([*pytest_, "tests"], project),
                 "mlopsctl test (unit, integration, e2e)": run([MLOPSCTL, "test"], project),
             },  # type: ignore[dict-item]
-            args.rounds,
+            rounds,
             warmup=1,
         )
         report("mlopsctl test vs pytest per suite (27 tests in 3 suites)", samples, base)

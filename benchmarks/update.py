@@ -11,15 +11,13 @@ Usage: python benchmarks/update.py [--rounds N]   (needs mlopsctl on PATH: pip i
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import MLOPSCTL, report, sample_alternately, time_command
+from _timing import MLOPSCTL, report, sample_alternately, start, time_command
 
 from mlopsctl.core.scaffold.templates import packaged_dir
 
@@ -28,12 +26,7 @@ GUIDE = "{{docs_dir}}/{{stage_id}}-{{feature}}-implementation.md.j2"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args()
-    if not MLOPSCTL:
-        sys.exit("needs mlopsctl on PATH: pip install .")
-    work = Path(tempfile.mkdtemp(prefix="mlopsctl-bench-"))
+    rounds, work = start(__doc__ or "", 15)
     try:
         bare = work / "bare"
         subprocess.run([MLOPSCTL, "init", str(bare), "--no-git", "--name", "demo"], check=True,
@@ -72,7 +65,7 @@ def main() -> None:
                 "mlopsctl update 6.1 (nothing changed)": update,
                 "mlopsctl update 6.1 (one three-way merge)": merge,
             },
-            args.rounds,
+            rounds,
         )
         report("update vs new-stage (same stage, same run)", samples,
                "mlopsctl new-stage 6.1 (monitoring, 20 files)")  # fmt: skip

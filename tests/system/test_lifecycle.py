@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -194,3 +196,95 @@ def test_doctor_names_the_update(staged: Path) -> None:
     report = json.loads(mlopsctl(staged, "doctor", "--json").stdout)
     (check,) = [c for c in report["checks"] if c["id"] == "templates"]
     assert check["status"] == "fail" and check["fix"] == "mlopsctl update 1.1"
+
+
+# --- attacks on what update and destroy-stage read and write ---------------------------------
+
+
+def base_object(root: Path, rel: str) -> Path:
+    """The store file holding the base of ``rel``."""
+    entry = json.loads((root / ".mlops/generated.json").read_text())["files"][rel]
+    return root / ".mlops/objects" / entry["sha256"]
+
+
+def test_a_tampered_store_object_is_never_used_as_a_base(staged: Path) -> None:
+    (staged / DOC).write_text("# Mine\n")
+    base_object(staged, DOC).write_text("# planted base\n")
+    base_object(staged, TESTING).write_text("# planted base\n")
+    override(staged, DOC_SRC, lambda t: t + "\nchanged\n")
+    override(staged, TESTING_SRC, lambda t: t + "\nchanged\n")
+    out = ok(staged, "update", "1.1")
+    assert "counts as what mlopsctl last wrote" in out
+    assert (staged / DOC).read_text() == "# Mine\n"  # an unknown base: the edit is kept
+    assert (staged / TESTING).read_text().endswith("\nchanged\n")  # pristine by its hash
+
+
+def test_a_store_that_leads_outside_is_refused(staged: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    shutil.copytree(staged / ".mlops/objects", outside)
+    shutil.rmtree(staged / ".mlops/objects")
+    (staged / ".mlops/objects").symlink_to(outside)
+    override(staged, DOC_SRC, lambda t: t + "\nchanged\n")
+    before, outside_before = contents(staged), contents(outside)
+    done = mlopsctl(staged, "update", "1.1")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "leads outside the project" in done.stderr
+    assert contents(staged) == before and contents(outside) == outside_before
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda r: r["files"][DOC].update(merge="lines", parts="x"),
+        lambda r: r["files"][DOC].update(sha256="not-a-hash"),
+        lambda r: r.update(stages=[]),
+        lambda r: r["files"].update({"../escape.txt": r["files"][DOC]}),
+    ],
+    ids=["parts", "hash", "stages", "path"],
+)
+def test_a_damaged_record_is_exit_2_and_changes_nothing(staged: Path, damage: object) -> None:
+    path = staged / ".mlops/generated.json"
+    raw = json.loads(path.read_text())
+    damage(raw)  # type: ignore[operator]
+    path.write_text(json.dumps(raw))
+    before = contents(staged)
+    for args in (["update"], ["destroy-stage", "1.1", "--force"]):
+        done = mlopsctl(staged, *args)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert len(done.stderr.splitlines()) == 1
+        assert contents(staged) == before
+
+
+def test_a_second_checkout_destroys_a_stage_from_the_committed_store(
+    project: Path, tmp_path: Path
+) -> None:
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "chore: init", "--no-verify")
+    before = contents(project)
+    ok(project, "new-stage", "6.1", "monitoring-api", "--template", "monitoring")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "feat: 6.1", "--no-verify")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(project), str(clone))
+    ok(clone, "destroy-stage", "6.1")
+    assert contents(clone) == before
+
+
+def test_two_updates_at_once_take_turns(staged: Path) -> None:
+    override(staged, DOC_SRC, lambda t: t + "\nchanged\n")
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "mlopsctl", "update", "1.1"],
+            cwd=staged,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for run_ in runs:
+        _, err = run_.communicate(timeout=120)
+        assert run_.returncode == 0, err
+    assert (staged / DOC).read_text().endswith("\nchanged\n")
+    assert (staged / DOC).read_text().count("changed") == 1
+    assert json.loads(ok(staged, "stages", "--json"))["behind"] == {}

@@ -20,29 +20,55 @@ if TYPE_CHECKING:
 
 def _finish(
     sc: Scaffold, command: str, dry_run: bool, json_: bool, title: str,
-    after: Callable[[], str] | None = None,
+    after: Callable[[], str] | None = None, lifecycle: bool = False,
 ) -> int:  # fmt: skip
-    """Show the plan, stop on conflicts or dry-run, else apply it (then run ``after``)."""
-    from mlopsctl.core.scaffold.plan import ensure_no_conflicts
+    """Show the plan, stop on conflicts or dry-run, else apply it (then run ``after``).
 
+    A conflict that stops the run is exit 3 with nothing written. ``lifecycle`` (update,
+    destroy-stage): the table leaves out identical files, and files merged with conflict
+    markers are written and make the exit code 3.
+    """
+    from mlopsctl.core.scaffold.plan import ensure_no_conflicts
+    from mlopsctl.errors import Conflict
+
+    plan = sc.plan
     written: list[str] = []
-    stopped = bool(sc.plan.conflicts or sc.foreign)  # --force never overwrites another's files
+    stopped = bool(plan.conflicts or sc.foreign)  # --force never overwrites another's files
     if not stopped and not dry_run:
         written = sc.apply()
         if after is not None:
             sc.notes.append(after())
+    marked = [a.path for a in plan.actions if a.action in ("conflicted", "unresolved")]
+    blocking = [a.path for a in plan.conflicts]
     if json_:
-        emit_json({**sc.as_dict(), "dry_run": dry_run, "written": written})
+        emit_json({**sc.as_dict(), "dry_run": dry_run, "written": written,
+                   "conflicts": marked + blocking})  # fmt: skip
     else:
         from mlopsctl.cli import tables
 
         out = tables.console()
-        out.print(tables.plan_table(sc.plan, title))
+        shown = [a for a in plan.actions if not lifecycle or a.action != "identical"]
+        if shown:
+            out.print(tables.plan_table(type(plan)(plan.root, shown), title))
         verb = "stopped:" if stopped else ("would" if dry_run else "done:")
-        out.print(f"{verb} {tables.counts_line(sc.plan.counts())}")
+        out.print(f"{verb} {tables.counts_line(plan.counts())}")
         for note in sc.notes:
             out.print(note)
-    ensure_no_conflicts(sc.plan, command, sc.foreign)
+    if lifecycle and blocking:
+        more = f" and {len(blocking) - 1} more" if len(blocking) > 1 else ""
+        raise Conflict(
+            f"{blocking[0]}{more}: edited since mlopsctl wrote it; nothing was changed: "
+            f"re-run `{command}` with --force to remove it anyway, or restore it first."
+        )
+    ensure_no_conflicts(plan, command, sc.foreign)
+    if marked:
+        more = f" and {len(marked) - 1} more" if len(marked) > 1 else ""
+        if dry_run:
+            raise Conflict(f"{marked[0]}{more} would get conflict markers.")
+        raise Conflict(
+            f"{marked[0]}{more} hold{'s' if not more else ''} conflict markers: edit them to "
+            "keep what you want, remove the markers, then run update again."
+        )
     return 0
 
 
@@ -101,7 +127,7 @@ def update(o: Update) -> int:
     with create.project_lock(cfg.require_root()) as completed:
         sc = plan_update(cfg, o.substages, o.all)
         sc.notes.extend(_recovered(completed))
-        return _finish_lifecycle(sc, "mlopsctl update", o.dry_run, o.json, "update")
+        return _finish(sc, "mlopsctl update", o.dry_run, o.json, "update", lifecycle=True)
 
 
 def destroy_stage(o: DestroyStage) -> int:
@@ -114,53 +140,7 @@ def destroy_stage(o: DestroyStage) -> int:
         sc = plan_destroy(cfg, o.substage, o.force)
         sc.notes.extend(_recovered(completed))
         title = f"destroy-stage {o.substage}"
-        return _finish_lifecycle(sc, f"mlopsctl {title}", o.dry_run, o.json, title)
-
-
-def _finish_lifecycle(sc: Scaffold, command: str, dry_run: bool, json_: bool, title: str) -> int:
-    """Like :func:`_finish`, for update and destroy-stage: files merged with conflict markers
-    are written and make the exit code 3; a conflict that stops the run writes nothing."""
-    from mlopsctl.errors import Conflict
-
-    plan = sc.plan
-    stopped = bool(plan.conflicts or sc.foreign)
-    written: list[str] = []
-    if not stopped and not dry_run:
-        written = sc.apply()
-    marked = [a.path for a in plan.actions if a.action in ("conflicted", "unresolved")]
-    blocking = [a.path for a in plan.conflicts]
-    if json_:
-        emit_json(
-            {**sc.as_dict(), "dry_run": dry_run, "written": written,
-             "conflicts": marked + blocking}
-        )  # fmt: skip
-    else:
-        from mlopsctl.cli import tables
-
-        out = tables.console()
-        shown = [a for a in plan.actions if a.action != "identical"]
-        if shown:
-            view = type(plan)(plan.root, shown)
-            out.print(tables.plan_table(view, title))
-        verb = "stopped:" if stopped else ("would" if dry_run else "done:")
-        out.print(f"{verb} {tables.counts_line(plan.counts())}")
-        for note in sc.notes:
-            out.print(note)
-    if blocking:
-        more = f" and {len(blocking) - 1} more" if len(blocking) > 1 else ""
-        raise Conflict(
-            f"{blocking[0]}{more}: edited since mlopsctl wrote it; nothing was changed: "
-            f"re-run `{command}` with --force to remove it anyway, or restore it first."
-        )
-    if marked:
-        more = f" and {len(marked) - 1} more" if len(marked) > 1 else ""
-        raise Conflict(
-            f"{marked[0]}{more} hold{'s' if not more else ''} conflict markers: edit "
-            "them to keep what you want, remove the markers, then run update again."
-            if not dry_run
-            else f"{marked[0]}{more} would get conflict markers."
-        )
-    return 0
+        return _finish(sc, f"mlopsctl {title}", o.dry_run, o.json, title, lifecycle=True)
 
 
 def stages(o: Stages) -> int:
@@ -170,7 +150,7 @@ def stages(o: Stages) -> int:
 
     cfg = config.load_project()
     root = cfg.require_root()
-    from mlopsctl.core.scaffold.update import drift
+    from mlopsctl.core.scaffold.update import drift, update_command
 
     paths = repo.listed_files(root)
     subs = inventory.find(cfg, paths if paths is not None else repo.walk_files(root))
@@ -210,12 +190,8 @@ def stages(o: Stages) -> int:
             first = False
     out.print(table)
     if behind:
-        ids = " ".join(o for o in behind if o != "project")
         out.print(
-            f"behind the current templates: {', '.join(behind)}; "
-            f"run `mlopsctl update {ids}`".rstrip()
-            + ("" if ids else " --all")
-            + "."
+            f"behind the current templates: {', '.join(behind)}; run `{update_command(behind)}`."
         )
     return 0
 

@@ -373,20 +373,14 @@ class Doctor:
 
     @check("templates", "generated files in step with the current templates")
     def templates_current(self) -> Result:
-        from mlopsctl.core.scaffold.update import drift
+        from mlopsctl.core.scaffold.update import drift, update_command
 
         behind = drift(self.config)
         if not behind:
             return passed("every recorded substage matches the templates mlopsctl has now")
         owners = sorted(behind)
         files = sum(len(v) for v in behind.values())
-        ids = " ".join(o for o in owners if o != "project")
-        fix = " && ".join(
-            x for x in (
-                f"mlopsctl update {ids}" if ids else "",
-                "mlopsctl update --all" if "project" in behind else "",
-            ) if x
-        )  # fmt: skip
+        fix = update_command(behind)
         return failed(f"{files} file(s) behind the templates in {', '.join(owners)}", fix)
 
 

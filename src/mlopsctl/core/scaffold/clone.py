@@ -23,7 +23,6 @@ from mlopsctl.core.scaffold.create import Scaffold, stage_change
 from mlopsctl.core.scaffold.render import RenderedFile
 from mlopsctl.errors import BadInput
 
-INSTANCE_KEYS = ("substage", "feature", "from")  # recorded parameters that are not --set
 SHARED = re.compile(
     r"(^|/)__init__\.py$|^scripts/setup/setup_stage_\d+\.sh$|^docker/docker-compose\.stage-\d+\.yml$"
 )
@@ -147,7 +146,7 @@ def _from_template(
     It is what the record keeps as base, so that `update` and `destroy-stage` work on the
     copy; the source's files as they are now are written in place of the rendering.
     """
-    sets = {k: v for k, v in source_inst.parameters.items() if k not in INSTANCE_KEYS}
+    sets = {k: v for k, v in source_inst.parameters.items() if k not in record.INSTANCE_KEYS}
     try:
         change = stage_change(config, str(dst), new.kebab, source_inst.template, sets)
     except BadInput:

@@ -49,7 +49,6 @@ class Change:
 @dataclass
 class Outcome:
     plan: Plan
-    record: Record
     record_bytes: bytes | None  # None: the record does not change
     objects: dict[str, bytes] = field(default_factory=dict)  # store paths to write
     drop: list[str] = field(default_factory=list)  # store paths to remove
@@ -97,7 +96,7 @@ def plan(
         paths.update(e.path for e in rec.owned_by(owner))
     entries = dict(rec.entries)
     blobs: dict[str, bytes] = {}
-    out = Outcome(Plan(root), rec, None)
+    out = Outcome(Plan(root), None)
     actions = out.plan.actions
     legacy = False
 
@@ -188,10 +187,11 @@ def plan(
         if old is None:
             if current is None:
                 act(path, "create", write, executable)
+            elif prior_added and kind == "keep":  # the file there is kept; is it the rendering?
+                mine = first is not None and current == first.content
+                act(path, "identical" if mine else "keep", current)
             elif current == write:
                 act(path, "identical", current)
-            elif prior_added and kind == "keep":
-                act(path, "keep", current)
             elif kind == "lines":
                 act(path, "update", new, executable)
             else:
@@ -276,7 +276,6 @@ def _finish_record(
             data = _read(root / e.path)
             if data is not None and sha256(data) == e.sha256:
                 blobs[e.sha256] = data
-    out.record = new
     dumped = new.dump()
     try:
         before = (root / rec_mod.RECORD_PATH).read_bytes()

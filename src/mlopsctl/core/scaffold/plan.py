@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlopsctl.core import fs
-from mlopsctl.core.scaffold import shared
 from mlopsctl.core.scaffold.render import RenderedFile
 from mlopsctl.errors import Conflict
 
@@ -67,33 +66,6 @@ class Plan:
             "actions": [{"path": a.path, "action": a.action} for a in self.actions],
             "counts": self.counts(),
         }
-
-
-def build(root: Path, files: list[RenderedFile], force: bool = False) -> Plan:
-    """Compare each rendered file with what is on disk."""
-    plan = Plan(root)
-    for f in sorted(files, key=lambda f: f.path):
-        target = fs.inside(root, f.path, "template output")
-        if target.is_dir():
-            action = "conflict"
-        elif not target.exists():
-            action = "create"
-        elif f.existing == "keep":
-            action = "keep"
-        elif f.existing == "append":
-            current = target.read_bytes()
-            merged = shared.merge_lines(current, f.content)
-            action = "identical" if merged is None else "update"
-            # the action carries the whole file as it is (or will be), not the fragment
-            f = RenderedFile(
-                f.path, current if merged is None else merged, f.executable, f.existing
-            )
-        elif target.read_bytes() == f.content:
-            action = "identical"
-        else:
-            action = "overwrite" if force else "conflict"
-        plan.actions.append(FileAction(f.path, action, f))
-    return plan
 
 
 def ensure_no_conflicts(plan: Plan, command: str, foreign: dict[str, str] | None = None) -> None:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlopsctl import __version__
 from mlopsctl.core.fs import inside, sha256
 from mlopsctl.errors import BadInput, one_line
 
@@ -29,6 +28,7 @@ RECORD_PATH = ".mlops/generated.json"
 OBJECTS = ".mlops/objects"
 PROJECT = "project"  # the owner key of the project template's instance
 PRIOR = ""  # the owner of what a shared file held before mlopsctl first wrote it
+INSTANCE_KEYS = ("substage", "feature", "from")  # recorded parameters that are not --set
 MERGES = ("own", "keep", "lines", "blocks")
 
 
@@ -96,7 +96,6 @@ class Record:
     instances: dict[str, Instance] = field(default_factory=dict)
     entries: dict[str, Entry] = field(default_factory=dict)
     version: int = 2
-    exists: bool = False
 
     def owned_by(self, owner: str) -> list[Entry]:
         return [e for e in self.entries.values() if owner in e.owners]
@@ -169,9 +168,7 @@ def read(root: Path) -> Record:
     if not isinstance(raw, dict) or not isinstance(raw.get("files"), dict):
         raise _damaged('it has no "files" mapping')
     v1 = raw.get("version", 1) == 1
-    rec = _read_v1(root, raw["files"]) if v1 else _read_v2(root, raw)
-    rec.exists = True
-    return rec
+    return _read_v1(root, raw["files"]) if v1 else _read_v2(root, raw)
 
 
 def _read_v1(root: Path, files: dict[str, Any]) -> Record:
@@ -286,7 +283,3 @@ def unreferenced(root: Path, rec: Record) -> list[str]:
     return sorted(
         object_path(name) for name in os.listdir(folder) if _is_hash(name) and name not in keep
     )
-
-
-def stamp() -> str:
-    return __version__

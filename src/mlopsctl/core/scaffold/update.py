@@ -11,7 +11,6 @@ from mlopsctl.core.scaffold.create import Scaffold
 from mlopsctl.core.scaffold.plan import Plan
 from mlopsctl.errors import BadInput
 
-INSTANCE_KEYS = ("substage", "feature", "from")  # recorded parameters that are not --set
 # what an update would do to a file that is not "in step"
 BEHIND = ("create", "update", "merge", "conflicted", "remove", "overwrite", "conflict")
 
@@ -32,7 +31,7 @@ def render_instance(config: Config, inst: record.Instance) -> lifecycle.Change |
     sets = {
         k: v
         for k, v in inst.parameters.items()
-        if k not in INSTANCE_KEYS and k in template.parameters
+        if k not in record.INSTANCE_KEYS and k in template.parameters
     }
     change = create.stage_change(
         config, inst.owner, str(inst.parameters.get("feature", "")), inst.template, sets
@@ -94,7 +93,7 @@ def plan_destroy(config: Config, substage: str, force: bool = False) -> Scaffold
     rec = record.read(root)
     if owner not in rec.instances:
         return Scaffold(
-            lifecycle.Outcome(Plan(root), rec, None),
+            lifecycle.Outcome(Plan(root), None),
             "destroy",
             {"substage": owner},
             [f"substage {owner} is not in {record.RECORD_PATH}: nothing to remove."],
@@ -124,3 +123,12 @@ def drift(config: Config) -> dict[str, list[dict[str, Any]]]:
         if behind:
             out[owner] = behind
     return out
+
+
+def update_command(behind: dict[str, list[dict[str, Any]]]) -> str:
+    """The command(s) that bring the substages (and project) of ``behind`` up to date."""
+    stages = sorted(o for o in behind if o != record.PROJECT)
+    fixes = [f"mlopsctl update {' '.join(stages)}"] if stages else []
+    if record.PROJECT in behind:
+        fixes.append("mlopsctl update --all")
+    return " && ".join(fixes)
