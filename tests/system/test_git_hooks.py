@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,7 +165,7 @@ def test_native_hooks_check_the_pushed_branch_not_head(
         ["git", "push", "-q", "origin", "Bad_Branch"], cwd=repo, capture_output=True, text=True
     )
     assert push_bad.returncode != 0
-    assert "branch 'Bad_Branch' (from argument)" in push_bad.stdout + push_bad.stderr
+    assert "push to 'Bad_Branch' on origin breaks" in push_bad.stdout + push_bad.stderr
     git(repo, "switch", "-q", "-c", "Also_Bad")
     push_good = subprocess.run(
         ["git", "push", "-q", "origin", "docs/good-one"], cwd=repo, capture_output=True, text=True
@@ -227,11 +229,130 @@ def test_pre_commit_pre_push_checks_the_pushed_branch(tmp_path: Path, path_env: 
         ["git", "push", "-q", "origin", "Bad_Branch"], cwd=root, capture_output=True, text=True
     )
     assert bad.returncode != 0
-    assert (
-        "branch 'Bad_Branch' (from pre-push (PRE_COMMIT_LOCAL_BRANCH))" in bad.stdout + bad.stderr
-    )
+    assert "push to 'Bad_Branch' on origin breaks" in bad.stdout + bad.stderr
     git(root, "switch", "-q", "-c", "Also_Bad")
     good = subprocess.run(
         ["git", "push", "-q", "origin", "docs/good-one"], cwd=root, capture_output=True, text=True
     )
     assert good.returncode == 0, good.stdout + good.stderr
+
+
+# --- without the virtual environment, and what a push sends --------------------------------
+
+BARE_PATH = "/usr/bin:/bin"  # a shell from an IDE: no virtual environment, no pyenv shims
+
+
+def bare_env() -> dict[str, str]:
+    env = {"HOME": os.environ["HOME"], "PATH": BARE_PATH, "LANG": "C.UTF-8"}
+    for tool in ("mlopsctl", "pre-commit"):
+        assert shutil.which(tool, path=BARE_PATH) is None, f"{tool} is on {BARE_PATH}"
+    return env
+
+
+def bare_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=bare_env(), timeout=300
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A generated project with a bare remote, hooks installed from this interpreter."""
+    assert mlopsctl(tmp_path, "init", "proj").returncode == 0
+    root = tmp_path / "proj"
+    git(root, "config", "user.email", "dev@example.com")
+    git(root, "config", "user.name", "Dev")
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "remote.git"))
+    git(root, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    return root
+
+
+@pytest.mark.parametrize("mode", ["pre-commit", "native"])
+def test_hooks_run_without_mlopsctl_on_path(project: Path, mode: str) -> None:
+    out = mlopsctl(project, "hooks", "install", "--mode", mode)
+    assert out.returncode == 0, out.stderr
+    assert git(project, "config", "--get", "mlopsctl.python") == sys.executable
+    git(project, "add", "-A")
+    rejected = bare_git(project, "commit", "-q", "-m", "bad message")
+    assert rejected.returncode != 0
+    assert "did you mean `chore: bad message`" in rejected.stdout + rejected.stderr
+    assert "not found" not in rejected.stdout + rejected.stderr
+    accepted = bare_git(project, "commit", "-q", "-m", "feat: initial layout")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    (project / "tests/unit/test_wrong.py").write_text("")
+    git(project, "add", "-A")
+    named = bare_git(project, "commit", "-q", "-m", "test: add a badly named test")
+    assert named.returncode != 0
+    assert "tests/unit/test_wrong.py: unit test" in named.stdout + named.stderr
+    git(project, "config", "--unset", "mlopsctl.python")
+    lost = bare_git(project, "commit", "-q", "-m", "test: add a badly named test")
+    assert lost.returncode != 0
+    assert "mlopsctl not found: activate the environment" in lost.stdout + lost.stderr
+    assert git(project, "log", "--format=%s") == "feat: initial layout"
+
+
+def remote_refs(project: Path) -> dict[str, str]:
+    out = git(project, "ls-remote", "--refs", "origin")
+    return {ref: sha for sha, ref in (line.split("\t") for line in out.splitlines())}
+
+
+@pytest.mark.parametrize("mode", ["pre-commit", "native"])
+def test_a_push_is_checked_by_its_remote_names_and_new_commits(project: Path, mode: str) -> None:
+    assert mlopsctl(project, "hooks", "install", "--mode", mode).returncode == 0
+    git(project, "add", "-A")
+    assert bare_git(project, "commit", "-q", "-m", "feat: initial layout").returncode == 0
+    first = bare_git(project, "push", "-q", "origin", "main")
+    assert first.returncode == 0, first.stdout + first.stderr
+    head = git(project, "rev-parse", "HEAD")
+
+    # a good local name under a bad remote name, with no new commit to send
+    renamed = bare_git(project, "push", "origin", "main:Bad_Name")
+    assert renamed.returncode != 0
+    said = renamed.stdout + renamed.stderr
+    assert "push to 'Bad_Name' on origin breaks the branch rules" in said
+    assert "git push origin main:experiment/bad-name" in said
+    assert remote_refs(project) == {"refs/heads/main": head}
+
+    # commits made with --no-verify are checked when they are pushed
+    git(project, "commit", "-q", "--no-verify", "--allow-empty", "-m", "wip stuff")
+    git(project, "commit", "-q", "--no-verify", "--allow-empty", "-m", "fix: a good one")
+    pushed = bare_git(project, "push", "origin", "main")
+    assert pushed.returncode != 0
+    said = pushed.stdout + pushed.stderr
+    assert "'wip stuff' (pushed to main)" in said
+    assert "1 of 2 commits pushed to 'main' break Conventional Commits" in said
+    assert "fix: a good one" not in said
+    assert remote_refs(project) == {"refs/heads/main": head}
+
+    # every ref of one push is checked, a new branch by the commits the remote lacks
+    git(project, "reset", "-q", "--hard", head)
+    git(project, "switch", "-q", "-c", "docs/usage")
+    git(project, "commit", "-q", "--no-verify", "--allow-empty", "-m", "docs: usage")
+    git(project, "branch", "Also_Bad", head)
+    both = bare_git(project, "push", "origin", "docs/usage", "Also_Bad")
+    assert both.returncode != 0
+    assert "push to 'Also_Bad' on origin" in both.stdout + both.stderr
+    assert "refs/heads/docs/usage" not in remote_refs(project)
+    alone = bare_git(project, "push", "-q", "origin", "docs/usage")
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+
+    # deleting a branch and pushing a tag send nothing to check
+    git(project, "tag", "Not_A_Branch_Name", head)
+    assert bare_git(project, "push", "-q", "origin", "Not_A_Branch_Name").returncode == 0
+    assert bare_git(project, "push", "-q", "origin", ":docs/usage").returncode == 0
+    assert set(remote_refs(project)) == {"refs/heads/main", "refs/tags/Not_A_Branch_Name"}
+
+
+def test_check_push_reads_only_gits_lines(project: Path) -> None:
+    head_line = "refs/heads/main " + "1" * 40 + " refs/heads/main " + "0" * 40
+    for text in ("not a line\n", head_line.replace("1" * 40, "zz"), "a b c d e\n"):
+        out = mlopsctl(project, "check-push", "origin", input=text)
+        assert out.returncode == 2, (text, out.stdout, out.stderr)
+        assert len(out.stderr.strip().splitlines()) == 1
+        assert "is not '<local ref> <local sha> <remote ref> <remote sha>'" in out.stderr
+    nothing = mlopsctl(project, "check-push", "origin", "--json", input="")
+    assert nothing.returncode == 0 and json.loads(nothing.stdout) == {
+        "ok": True, "remote": "origin", "refs": [],
+    }  # fmt: skip
+    deletion = "(delete) " + "0" * 40 + " refs/heads/Bad " + "2" * 40 + "\n"
+    assert mlopsctl(project, "check-push", "origin", input=deletion).returncode == 0

@@ -1,4 +1,4 @@
-"""``check-names``, ``check-branch``, ``check-commit``: what the hooks run on every commit.
+"""``check-names``, ``check-branch``, ``check-commit``, ``check-push``: what the hooks run.
 
 They load neither Typer, Rich, Jinja2 nor the Docker SDK; the work is in
 :mod:`mlopsctl.core.conventions`, this module only prints.
@@ -11,7 +11,8 @@ from mlopsctl.errors import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from mlopsctl.cli.commands import CheckBranch, CheckCommit, CheckNames
+    from mlopsctl.cli.commands import CheckBranch, CheckCommit, CheckNames, CheckPush
+    from mlopsctl.core.conventions import push
     from mlopsctl.core.conventions.commit import Finding
 
 
@@ -178,3 +179,88 @@ def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: st
         else:
             echo(f"{checked} commits in {spec} follow Conventional Commits{note}.")
     return 1 if failures else 0
+
+
+def check_push(o: CheckPush) -> int:
+    import sys
+
+    from mlopsctl.core import config
+    from mlopsctl.core.conventions import branch, push
+    from mlopsctl.errors import BadInput
+
+    fmt = _fmt(o.json, o.format)
+    if sys.stdin is None or sys.stdin.isatty():
+        raise BadInput(
+            "check-push reads git's pre-push lines on standard input; it is the pre-push hook "
+            "(mlopsctl hooks install), not a command to type."
+        )
+    updates = push.parse(sys.stdin.read())
+    cfg = config.load()
+    section = cfg.section("commits")
+    reports = push.check(
+        updates,
+        o.remote,
+        branch.Rules(cfg),
+        list(section["types"]),
+        section["scope_pattern"],
+    )
+    ok = all(r.ok for r in reports)
+    if fmt == "json":
+        emit_json(
+            {
+                "ok": ok,
+                "remote": o.remote,
+                "refs": [
+                    {
+                        "ok": r.ok,
+                        "remote_ref": r.update.remote_ref,
+                        "local_ref": r.update.local_ref,
+                        "branch": r.branch,
+                        "branch_ok": r.verdict.ok,
+                        "reason": r.verdict.reason,
+                        "suggestion": r.verdict.suggestion,
+                        "checked": len(r.commits),
+                        "failures": [
+                            _failure(c.sha, one_line(c.message.split("\n", 1)[0]), f)
+                            for c, f in r.failures
+                        ],
+                    }
+                    for r in reports
+                ],
+            }
+        )
+        return 0 if ok else 1
+    for r in reports:
+        _print_ref(r, o.remote, fmt)
+    return 0 if ok else 1
+
+
+def _print_ref(r: push.RefReport, remote: str, fmt: str) -> None:
+    shown, remote_shown = one_line(r.branch), one_line(remote)
+
+    def say(text: str) -> None:
+        echo(annotate("error", text, title="check-push") if fmt == "github" else text)
+
+    if not r.verdict.ok:
+        hint = (
+            f"; push it under a valid name: git push {remote_shown} "
+            f"{one_line(r.update.local_ref.removeprefix('refs/heads/'))}:{r.verdict.suggestion}"
+            if r.verdict.suggestion and "<" not in r.verdict.suggestion
+            else ""
+        )
+        say(
+            f"push to '{shown}' on {remote_shown} breaks the branch rules: {r.verdict.reason}{hint}"
+        )
+    for c, finding in r.failures:
+        subject = one_line(c.message.split("\n", 1)[0])
+        say(f"{c.sha[:10]} '{subject}' (pushed to {shown}): {finding.error}{_hint(finding)}")
+    if r.failures:
+        n = len(r.failures)
+        say(
+            f"{n} of {len(r.commits)} commits pushed to '{shown}' break Conventional Commits; "
+            "reword them (git rebase -i, reword) and push again."
+        )
+    if r.ok and fmt == "text":
+        n = len(r.commits)
+        follow = "new commit follows" if n == 1 else "new commits follow"
+        echo(f"{shown}: ok ({r.verdict.kind} branch, {n} {follow} Conventional Commits)")

@@ -250,7 +250,8 @@ class CheckNames(Command, name="check-names", handler="checks:check_names"):
 class CheckBranch(Command, name="check-branch", handler="checks:check_branch"):
     """Check a branch name against the branch rules (exit 1 with a suggestion).
 
-    The branch comes from, in order: NAME; PRE_COMMIT_LOCAL_BRANCH (pre-push);
+    The branch comes from, in order: NAME; PRE_COMMIT_REMOTE_BRANCH, then
+    PRE_COMMIT_LOCAL_BRANCH (pre-commit's pre-push);
     GITHUB_HEAD_REF; CI_MERGE_REQUEST_SOURCE_BRANCH_NAME; GITHUB_REF_NAME,
     CI_COMMIT_REF_NAME, CI_COMMIT_BRANCH, BRANCH_NAME, BUILDKITE_BRANCH; git's HEAD.
     A detached HEAD with none of them is skipped (exit 0) unless --strict.
@@ -274,6 +275,21 @@ class CheckCommit(Command, name="check-commit", handler="checks:check_commit"):
     msg_file: str | None = arg(help="Commit message file (what git passes to a commit-msg hook).")
     message: str | None = opt("--message", "-m", help="A message to check.")
     range: str | None = opt("--range", metavar="A..B", help="Check every commit in A..B (for CI).")
+    json: bool = flag("--json", help=_JSON)
+    format: str = opt("--format", default="text", choices=FORMATS, help=_FORMAT)
+
+
+class CheckPush(Command, name="check-push", handler="checks:check_push"):
+    """Check what a git push sends: the pre-push hook (exit 1 naming each fault).
+
+    Reads git's pre-push lines on standard input. Each pushed branch is checked by its
+    remote name (git push origin ok:Bad_Name is caught), and each commit the remote does not
+    have yet by its message (commits made with --no-verify are caught). Deletions and tags
+    pass.
+    """
+
+    remote: str = arg(required=True, metavar="REMOTE", help="The remote's name (git's $1).")
+    url: str | None = arg(metavar="URL", help="The remote's URL (git's $2; shown only).")
     json: bool = flag("--json", help=_JSON)
     format: str = opt("--format", default="text", choices=FORMATS, help=_FORMAT)
 

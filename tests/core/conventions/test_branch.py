@@ -95,6 +95,8 @@ def no_git() -> str:
     [
         ({"PRE_COMMIT_LOCAL_BRANCH": "refs/heads/feature/stage1-a", "GITHUB_HEAD_REF": "x"},
          "feature/stage1-a", "pre-push"),
+        ({"PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main", "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/Bad"},
+         "Bad", "remote ref"),
         ({"GITHUB_HEAD_REF": "feature/stage1-b", "GITHUB_REF_NAME": "12/merge"}, "feature/stage1-b", "GITHUB_HEAD_REF"),
         ({"GITHUB_HEAD_REF": "", "GITHUB_REF_NAME": "main"}, "main", "GITHUB_REF_NAME"),
         ({"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "docs/a", "CI_COMMIT_REF_NAME": "main"}, "docs/a", "GitLab merge"),

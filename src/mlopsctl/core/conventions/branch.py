@@ -43,6 +43,7 @@ PREFIXES = {
 }
 # (source label, environment variable), in the order they are consulted after the argument.
 ENV_SOURCES = (
+    ("pre-push, remote ref", "PRE_COMMIT_REMOTE_BRANCH"),  # what the push creates there
     ("pre-push", "PRE_COMMIT_LOCAL_BRANCH"),
     ("GitHub pull request", "GITHUB_HEAD_REF"),
     ("GitLab merge request", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"),

@@ -1,11 +1,15 @@
 """Installing the git hooks: through pre-commit when present, else small native scripts.
 
+The pre-push hook is always mlopsctl's own (``check-push`` on git's lines). Every hook finds
+mlopsctl on PATH, else runs the interpreter that installed it (git config ``mlopsctl.python``).
+
 A hook file that mlopsctl did not write is never replaced silently: it is a conflict, or with
 ``force`` it is kept beside ours as ``<hook>.pre-mlopsctl`` and run before the check.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,28 +20,43 @@ from mlopsctl.errors import BadInput, Conflict, Missing
 MARKER = "# mlopsctl-hook: written by `mlopsctl hooks install`"
 HOOK_TYPES = ("pre-commit", "commit-msg", "pre-push")
 BACKUP_SUFFIX = ".pre-mlopsctl"
+PYTHON_KEY = "mlopsctl.python"  # git config: the interpreter that ran `mlopsctl hooks install`
 
+# mlopsctl from PATH, else the interpreter that installed the hooks (as pre-commit's own hook
+# script does), so that a commit from an IDE without the virtual environment still checks.
 _PRELUDE = f"""#!/bin/sh
 {MARKER}; edit .pre-commit-config.yaml or re-run it.
-hook_dir=$(dirname "$0")
-if [ -x "$hook_dir/$(basename "$0"){BACKUP_SUFFIX}" ]; then
-  "$hook_dir/$(basename "$0"){BACKUP_SUFFIX}" "$@" || exit $?
+backup="$0{BACKUP_SUFFIX}"
+python=
+if ! command -v mlopsctl >/dev/null 2>&1; then
+  python=$(git config --get {PYTHON_KEY} 2>/dev/null)
+  if [ -z "$python" ] || [ ! -x "$python" ]; then
+    echo "mlopsctl not found: activate the environment it is installed in, or run" \\
+      "'mlopsctl hooks install' from it." >&2
+    exit 127
+  fi
 fi
+run_mlopsctl() {{
+  if [ -n "$python" ]; then "$python" -m mlopsctl "$@"; else mlopsctl "$@"; fi
+}}
 """
 SCRIPTS = {
     "pre-commit": _PRELUDE
-    + """mlopsctl check-branch || exit $?
-git diff --cached --name-only --diff-filter=ACR -z | xargs -0 -r mlopsctl check-names
+    + """if [ -x "$backup" ]; then "$backup" "$@" || exit $?; fi
+run_mlopsctl check-branch || exit $?
+if [ -n "$python" ]; then set -- "$python" -m mlopsctl; else set -- mlopsctl; fi
+git diff --cached --name-only --diff-filter=ACR -z | xargs -0 -r "$@" check-names
 """,
-    "commit-msg": _PRELUDE + 'exec mlopsctl check-commit "$1"\n',
+    "commit-msg": _PRELUDE
+    + """if [ -x "$backup" ]; then "$backup" "$@" || exit $?; fi
+run_mlopsctl check-commit "$1"
+""",
+    # git's lines (<local ref> <local sha> <remote ref> <remote sha>) go to the chained hook
+    # (pre-commit's own, or a kept foreign one) and to check-push alike.
     "pre-push": _PRELUDE
-    + """status=0
-while read -r local_ref _local_sha _remote_ref _remote_sha; do
-  case "$local_ref" in
-    refs/heads/*) mlopsctl check-branch "${local_ref#refs/heads/}" || status=1 ;;
-  esac
-done
-exit $status
+    + """refs=$(cat)
+if [ -x "$backup" ]; then printf '%s\\n' "$refs" | "$backup" "$@" || exit $?; fi
+printf '%s\\n' "$refs" | run_mlopsctl check-push "$@"
 """,
 }
 
@@ -89,7 +108,7 @@ def install(root: Path, mode: str = "auto", force: bool = False) -> Installed:
                 f"{config.name} is missing; create it (mlopsctl init) or use --mode native."
             )
         return _install_pre_commit(root, folder, pre_commit, force)
-    return _install_native(folder, force)
+    return _install_native(root, folder, force)
 
 
 def _foreign(path: Path) -> bool:
@@ -112,9 +131,15 @@ def _check_foreign(folder: Path, force: bool) -> list[Path]:
     return foreign
 
 
-def _install_native(folder: Path, force: bool) -> Installed:
+def _record_python(root: Path) -> None:
+    """Remember this interpreter for the hooks that find no mlopsctl on PATH."""
+    proc.run(["git", "config", "--local", PYTHON_KEY, sys.executable], cwd=root)
+
+
+def _install_native(root: Path, folder: Path, force: bool) -> Installed:
     foreign = _check_foreign(folder, force)
     result = Installed("native", str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
     for path in foreign:
         backup = path.with_name(path.name + BACKUP_SUFFIX)
         path.replace(backup)
@@ -122,16 +147,43 @@ def _install_native(folder: Path, force: bool) -> Installed:
     for name in HOOK_TYPES:
         atomic_write(folder / name, SCRIPTS[name].encode(), mode=0o755)
         result.hooks.append(name)
+    _record_python(root)
     return result
 
 
 def _install_pre_commit(root: Path, folder: Path, pre_commit: list[str], force: bool) -> Installed:
+    """pre-commit's hooks, with mlopsctl's own pre-push in front of pre-commit's.
+
+    pre-commit runs its pre-push hooks for the first pushed ref only, and not at all when the
+    push sends no new commit (``git push origin ok:Bad_Name``), so ``check-push`` reads git's
+    lines itself and hands them on to pre-commit's hook, kept as ``pre-push.pre-mlopsctl``.
+    A foreign hook is kept by pre-commit as ``<hook>.legacy`` and run first.
+    """
     foreign = _check_foreign(folder, force)
-    # pre-commit keeps a foreign hook as <hook>.legacy and runs it first ("migration mode").
+    moves: list[tuple[Path, Path]] = []
+    for name in HOOK_TYPES:
+        kept, legacy = folder / (name + BACKUP_SUFFIX), folder / (name + ".legacy")
+        if _foreign(kept):  # kept by a native install: pre-commit runs it as .legacy
+            if legacy.exists():
+                raise Conflict(
+                    f"{kept} and {legacy} both hold an earlier hook; nothing was installed: "
+                    "merge them into one, or remove one."
+                )
+            moves.append((kept, legacy))
+    for kept, legacy in moves:
+        kept.replace(legacy)
+    for name in HOOK_TYPES:  # pre-commit would keep ours as .legacy and run the checks twice
+        path = folder / name
+        if path.is_file() and MARKER in path.read_text(errors="replace"):
+            path.unlink()
     cmd = [*pre_commit, "install"]
     for name in HOOK_TYPES:
         cmd += ["--hook-type", name]
     proc.run(cmd, cwd=root)
+    (folder / "pre-push").replace(folder / ("pre-push" + BACKUP_SUFFIX))
+    atomic_write(folder / "pre-push", SCRIPTS["pre-push"].encode(), mode=0o755)
+    _record_python(root)
     result = Installed("pre-commit", str(folder), list(HOOK_TYPES))
     result.backups = [str(p.with_name(p.name + ".legacy")) for p in foreign]
+    result.backups += [str(legacy) for _, legacy in moves]
     return result

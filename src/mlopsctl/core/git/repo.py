@@ -184,6 +184,9 @@ class Commit:
         self.message = message
 
 
+LOG_FORMAT = "--format=%H%x1f%P%x1f%B%x1e"  # sha, parents, message; records end with \x1e
+
+
 def commits_in_range(spec: str, cwd: Path | None = None) -> list[Commit]:
     """Every commit in ``A..B`` (or ``A...B``), oldest first, read with one ``git log``.
 
@@ -202,9 +205,7 @@ def commits_in_range(spec: str, cwd: Path | None = None) -> list[Commit]:
             "e.g. --range origin/main..HEAD."
         )
     # --end-of-options: whatever the range says, git never takes it as an option
-    code, out, err = _git(
-        ["log", "--reverse", "--format=%H%x1f%P%x1f%B%x1e", "--end-of-options", spec, "--"], cwd
-    )
+    code, out, err = _git(["log", "--reverse", LOG_FORMAT, "--end-of-options", spec, "--"], cwd)
     if code != 0:
         shallow = _git(["rev-parse", "--is-shallow-repository"], cwd)[1].strip() == "true"
         if shallow:
@@ -226,6 +227,10 @@ def commits_in_range(spec: str, cwd: Path | None = None) -> list[Commit]:
                 "cannot be checked; fetch the history (git fetch --unshallow, or "
                 "actions/checkout with fetch-depth: 0)."
             )
+    return _parse_log(out)
+
+
+def _parse_log(out: str) -> list[Commit]:
     commits = []
     for record in out.split("\x1e"):
         record = record.strip("\n")
@@ -234,3 +239,29 @@ def commits_in_range(spec: str, cwd: Path | None = None) -> list[Commit]:
         sha, parents, message = record.split("\x1f", 2)
         commits.append(Commit(sha, parents.split(), message.strip("\n")))
     return commits
+
+
+def is_commit(sha: str, cwd: Path | None = None) -> bool:
+    """Whether ``sha`` names a commit this repository has."""
+    return _git(["cat-file", "-e", "--end-of-options", f"{sha}^{{commit}}"], cwd)[0] == 0
+
+
+def commits_pushed(
+    local_sha: str, remote_sha: str | None, remote: str, cwd: Path | None = None
+) -> list[Commit]:
+    """The commits a push of ``local_sha`` sends, oldest first.
+
+    With the remote's current commit known here, they are ``remote_sha..local_sha``;
+    otherwise (a new branch, or a remote ahead of this clone) every commit of ``local_sha``
+    that no remote-tracking branch of ``remote`` has yet (all of them when ``remote`` is a
+    URL with no remote-tracking branches).
+    """
+    if remote_sha is not None and is_commit(remote_sha, cwd):
+        revs = ["--end-of-options", f"{remote_sha}..{local_sha}"]
+    else:  # --not twice: only the remote-tracking branches are excluded
+        revs = ["--not", f"--remotes={remote}", "--not", "--end-of-options", local_sha]
+    code, out, err = _git(["log", "--reverse", LOG_FORMAT, *revs, "--"], cwd)
+    if code != 0:
+        detail = err.strip().splitlines()[0] if err.strip() else "git log failed"
+        raise BadInput(f"the pushed commit {local_sha} cannot be read ({detail}).")
+    return _parse_log(out)
