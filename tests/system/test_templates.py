@@ -94,28 +94,68 @@ def test_every_templates_generated_tests_pass(full: Path) -> None:
     assert mlopsctl(full, "check-names").returncode == 0
 
 
-def test_the_serving_module_answers_on_loopback(full: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(full / "src")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "demo.model_serving.serving_api", "--host", "127.0.0.1", "--port", "0"],
-        cwd=full, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+def serve(project: Path, *args: str) -> subprocess.Popen[str]:
+    """The model-serving module as a process on loopback, started from the project root."""
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "demo.model_serving.serving_api", "--host", "127.0.0.1", "--port", "0", *args],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+
+
+def test_the_serving_module_answers_on_loopback_with_its_model(full: Path) -> None:
+    model = json.loads((full / "models/serving-api.json").read_text())
+    assert model["version"] == "0.1.0" and model["format"] == "linear/v1"
+    ignored = subprocess.run(["git", "check-ignore", "-q", "models/serving-api.json"], cwd=full)
+    assert ignored.returncode == 1  # the default model is committed with the code
+    model |= {"version": "2026.12.1", "weights": [1.0, 1.0, 1.0], "bias": 0.5}
+    (full / "models/serving-api.json").write_text(json.dumps(model))
+    proc = serve(full)
     try:
         assert proc.stdout is not None
         base = proc.stdout.readline().split()[-1]
         with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
-            assert json.load(response)["status"] == "ok"
+            health = json.load(response)
+        assert health["status"] == "ok" and health["model_version"] == "2026.12.1"
         request = urllib.request.Request(f"{base}/predict", data=b'{"features": [2, 4, 4]}')
         with urllib.request.urlopen(request, timeout=5) as response:
-            assert json.load(response) == {"prediction": 3.0}
+            assert json.load(response) == {"prediction": 10.5, "model_version": "2026.12.1"}
         with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
             metrics = response.read().decode()
         assert 'http_requests_total{method="GET",path="/health",status="200"} 1.0' in metrics
         assert "http_request_duration_seconds_bucket" in metrics
         assert "model_predictions_total 1.0" in metrics
+        assert 'model_info{name="serving-api",version="2026.12.1"} 1.0' in metrics
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("content", "fault"),
+    [
+        (None, "does not exist; train and save one there"),
+        (b"", "is not readable JSON"),
+        (b'{"format": "linear/v1", "weights": [1', "is not readable JSON"),
+        (b"\xff\xfe", "is not readable JSON"),
+        (b'{"format": "linear/v1", "name": "m", "version": "1", "weights": []}', "weights"),
+        (b'{"format": "pickle", "name": "m", "version": "1", "weights": [1]}', "not a linear/v1"),
+    ],
+)
+def test_the_serving_module_refuses_to_start_on_a_bad_model(
+    full: Path, content: bytes | None, fault: str
+) -> None:
+    path = full / "models/serving-api.json"
+    if content is None:
+        path.unlink()
+    else:
+        path.write_bytes(content)
+    proc = serve(full)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and out == ""
+    (line,) = err.splitlines()
+    assert line.startswith("cannot start: model file models/serving-api.json")
+    assert fault in line
 
 
 def test_templates_list_and_set_validation(project: Path) -> None:
