@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -156,6 +157,41 @@ def test_the_serving_module_refuses_to_start_on_a_bad_model(
     (line,) = err.splitlines()
     assert line.startswith("cannot start: model file models/serving-api.json")
     assert fault in line
+
+
+def test_substage_docs_name_only_what_was_generated(full: Path) -> None:
+    """Every file, variable and module a substage's docs name exists in the project."""
+    cfg = config.load(full)
+    create.plan_new_stage(cfg, "1.1", "data-ingestion").apply()
+    code = "\n".join(  # what reads settings: modules and compose files
+        [p.read_text() for p in (full / "src").rglob("*.py")]
+        + [p.read_text() for p in (full / "docker").rglob("*.yml")]
+    )
+    env_keys = {line.split("=", 1)[0] for line in (full / ".env.template").read_text().splitlines()}
+    docs = sorted((full / "docs").glob("0*/[0-9].[0-9]-*-*.md"))
+    assert len(docs) == 2 * (len(TEMPLATES) + 1)
+    for doc in docs:
+        text = doc.read_text()
+        named = re.findall(r"``?([^`\n]+)``?", text)
+        for token in named:
+            if re.fullmatch(r"[\w.-]+(/[\w.{}-]+)+\.\w+", token):
+                assert (full / token).is_file(), f"{doc.name} names {token}"
+            elif re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+", token):
+                assert token in code, f"{doc.name} names {token}, which nothing reads"
+            elif re.fullmatch(r"[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+", token):
+                assert f"class {token}" in code, f"{doc.name} names a class {token}"
+        for module in re.findall(r"python -m ([\w.]+)", text):
+            assert (full / "src" / (module.replace(".", "/") + ".py")).is_file(), module
+        if doc.name.endswith("-implementation.md"):
+            settings = text.split("## Settings", 1)[1].split("## Files", 1)[0]
+            for key in re.findall(r"^\| `(\w+)` \|", settings, re.MULTILINE):
+                assert key in env_keys and key in code, (doc.name, key)
+            assert "### `src/demo/" in text  # the module's own docstring, quoted
+    serving = (full / "docs/05-model-serving/5.1-serving-api-implementation.md").read_text()
+    assert "models/serving-api.json" in serving and "SERVING_API_MODEL_PATH" in serving
+    testing = (full / "docs/05-model-serving/5.1-serving-api-testing.md").read_text()
+    levels = re.findall(r"^\| (\w+) \| `tests/", testing, re.MULTILINE)
+    assert levels == ["unit", "integration", "e2e"]
 
 
 def test_templates_list_and_set_validation(project: Path) -> None:

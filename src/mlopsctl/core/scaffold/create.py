@@ -151,6 +151,7 @@ def stage_change(
         "feature_snake": feat.snake,
         "feature_title": feat.title,
         "feature_class": feat.camel,
+        "template_name": template.name,
     }
     files = render.render(template, context)
     typed = {k: params[k] for k in sets}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlopsctl import __version__
-from mlopsctl.core.scaffold.templates import Template
+from mlopsctl.core.scaffold.templates import FileOptions, Template
 from mlopsctl.errors import BadInput
 
 TEMPLATE_SUFFIX = ".j2"
@@ -57,14 +57,39 @@ def _environment(template: Template) -> Any:
 
 
 def render(template: Template, context: dict[str, Any]) -> list[RenderedFile]:
-    """Render every file of ``template``; any error aborts before anything is written."""
+    """Render every file of ``template``; any error aborts before anything is written.
+
+    Files marked ``describes`` come last, with what the others became in their context.
+    """
+    sources = template.sources()
+    options = {
+        src: template.files.get(src.removesuffix(TEMPLATE_SUFFIX)) or template.files.get(src)
+        for src in sources
+    }
+    describing = [src for src in sources if (opt := options[src]) is not None and opt.describes]
+    env = _environment(template)
+    origin: dict[str, str] = {}
+    out = _render_sources(env, template, [s for s in sources if s not in describing], options,
+                          context, origin)  # fmt: skip
+    if describing:
+        facts = {**context, "generated": _describe(out), "settings": _settings(out)}
+        out += _render_sources(env, template, describing, options, facts, origin)
+    return out
+
+
+def _render_sources(
+    env: Any,
+    template: Template,
+    sources: list[str],
+    options: dict[str, FileOptions | None],
+    context: dict[str, Any],
+    origin: dict[str, str],
+) -> list[RenderedFile]:
     from jinja2 import TemplateError
 
-    env = _environment(template)
     out: list[RenderedFile] = []
-    origin: dict[str, str] = {}
-    for src in template.sources():
-        opts = template.files.get(src.removesuffix(TEMPLATE_SUFFIX)) or template.files.get(src)
+    for src in sources:
+        opts = options[src]
         try:
             items: list[Any] = [None]
             if opts is not None and opts.foreach:
@@ -95,6 +120,42 @@ def render(template: Template, context: dict[str, Any]) -> list[RenderedFile]:
                 f"({type(exc).__name__}: {exc}); fix the template."
             ) from exc
     return out
+
+
+def _docstring(path: str, content: bytes) -> str | None:
+    """A Python module's docstring, as the module really has it."""
+    if not path.endswith(".py"):
+        return None
+    import ast
+
+    try:
+        return ast.get_docstring(ast.parse(content))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _describe(files: list[RenderedFile]) -> list[dict[str, Any]]:
+    """What a describing file may say of the others: path, docstring, shared or not."""
+    return [
+        {
+            "path": f.path,
+            "docstring": _docstring(f.path, f.content),
+            "shared": f.existing != "conflict",
+        }
+        for f in sorted(files, key=lambda f: f.path)
+    ]
+
+
+def _settings(files: list[RenderedFile]) -> list[tuple[str, str]]:
+    """The ``KEY=default`` lines the template adds to ``.env.template``."""
+    pairs = []
+    for f in files:
+        if f.path == ".env.template":
+            for line in f.content.decode("utf-8", "replace").splitlines():
+                key, eq, value = line.strip().partition("=")
+                if eq and key and not key.startswith("#"):
+                    pairs.append((key, value))
+    return pairs
 
 
 def _render_one(

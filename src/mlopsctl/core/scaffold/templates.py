@@ -87,6 +87,9 @@ class FileOptions:
     # rendered block below the file's mlopsctl:blocks line; see core/scaffold/shared.py)
     existing: str = "conflict"
     foreach: str | None = None  # a Jinja expression giving items bound as ``item``
+    # rendered after the other files, with ``generated`` (what the template created) and
+    # ``settings`` (the keys it adds to .env.template) in its context: docs that stay true
+    describes: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,10 @@ def _read_manifest(
                 f"{path}: file '{src}' has existing: {existing}; use {', '.join(EXISTING)}."
             )
         files[src] = FileOptions(
-            when=opts.get("when"), existing=existing, foreach=opts.get("foreach")
+            when=opts.get("when"),
+            existing=existing,
+            foreach=opts.get("foreach"),
+            describes=bool(opts.get("describes", False)),
         )
     return Template(
         name=name,
