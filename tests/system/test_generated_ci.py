@@ -116,7 +116,12 @@ def test_merged_monitoring_files_pass_promtool(generated: Path) -> None:
 def test_workflow_scripts_and_compose_files_lint_clean(generated: Path) -> None:
     run([tool("actionlint"), ".github/workflows/ci.yml"], generated)
     scripts = sorted(str(p.relative_to(generated)) for p in generated.rglob("*.sh"))
+    assert "scripts/hooks/run_mlopsctl.sh" in scripts
     run([tool("shellcheck"), *scripts], generated)
+    dockerfiles = ["Dockerfile.dev", *sorted(str(p.relative_to(generated))
+                   for p in (generated / "docker/dockerfiles").glob("Dockerfile.*"))]  # fmt: skip
+    assert len(dockerfiles) == 3
+    run([tool("hadolint"), *dockerfiles], generated)
     compose = shutil.which("docker-compose")
     if compose is None:
         need("docker-compose", "docker-compose is missing: apt-get install docker-compose")
