@@ -45,11 +45,16 @@ def run(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.Complet
 
 
 def judged(
-    name: str, cwd: Path, args: list[str], allowed: set[int], tree: Path | None = None
+    name: str,
+    cwd: Path,
+    args: list[str],
+    allowed: set[int],
+    tree: Path | None = None,
+    stdin: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run, and assert the contract for every outcome."""
     before = snapshot(tree) if tree is not None else None
-    out = run(cwd, *args)
+    out = run(cwd, *args, stdin=stdin)
     TRIED[name] = TRIED.get(name, 0) + 1
     CODES.setdefault(name, set()).add(out.returncode)
     err = out.stderr.decode("utf-8", "replace")
@@ -111,6 +116,36 @@ def test_commit_messages_as_hook_files(fuzz_project: Path, message: bytes) -> No
 def test_ranges(fuzz_project: Path, spec: str) -> None:
     judged("check-commit --range", fuzz_project, ["check-commit", "--range", spec], {0, 1, 2},
            tree=fuzz_project)  # fmt: skip
+
+
+SHA = st.one_of(
+    st.sampled_from(["0" * 40, "HEAD_SHA", "HEAD", "zz", "f" * 64]),
+    st.from_regex(r"[0-9a-f]{40}", fullmatch=True),
+    WORD,
+)
+REF = st.one_of(
+    st.sampled_from(["refs/heads/main", "refs/heads/Bad_Name", "refs/tags/v1.0.0", "(delete)"]),
+    st.builds(lambda w: f"refs/heads/{w}", WORD),
+    WORD,
+)
+PUSH_LINE = st.one_of(
+    st.builds(lambda a, b, c, d: f"{a} {b} {c} {d}", REF, SHA, REF, SHA),
+    st.builds(lambda c: f"refs/heads/main HEAD_SHA {c} {'0' * 40}", REF),  # real pushes
+)
+
+
+@SETTINGS
+@given(
+    remote=st.one_of(st.just("origin"), WORD),
+    stdin=st.one_of(
+        st.lists(PUSH_LINE, max_size=3).map(lambda lines: "\n".join(lines).encode()),
+        st.binary(max_size=120),
+    ),
+)
+def test_pre_push_lines(fuzz_project: Path, remote: str, stdin: bytes) -> None:
+    head = git(fuzz_project, "rev-parse", "HEAD").encode()
+    judged("check-push STDIN", fuzz_project, ["check-push", remote],
+           {0, 1, 2}, tree=fuzz_project, stdin=stdin.replace(b"HEAD_SHA", head))  # fmt: skip
 
 
 @SETTINGS

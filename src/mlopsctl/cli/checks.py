@@ -194,7 +194,8 @@ def check_push(o: CheckPush) -> int:
             "check-push reads git's pre-push lines on standard input; it is the pre-push hook "
             "(mlopsctl hooks install), not a command to type."
         )
-    updates = push.parse(sys.stdin.read())
+    # git writes ref names as bytes; a name that is not UTF-8 must still be named, not crash
+    updates = push.parse(sys.stdin.buffer.read().decode("utf-8", "surrogateescape"))
     cfg = config.load()
     section = cfg.section("commits")
     reports = push.check(
