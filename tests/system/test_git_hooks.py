@@ -356,3 +356,27 @@ def test_check_push_reads_only_gits_lines(project: Path) -> None:
     }  # fmt: skip
     deletion = "(delete) " + "0" * 40 + " refs/heads/Bad " + "2" * 40 + "\n"
     assert mlopsctl(project, "check-push", "origin", input=deletion).returncode == 0
+
+
+def test_switching_modes_and_reinstalling_keeps_each_hook_running_once(project: Path) -> None:
+    hooks = project / ".git" / "hooks"
+    foreign = hooks / "commit-msg"
+    foreign.write_text('#!/bin/sh\necho foreign >> "$(git rev-parse --git-dir)/foreign.log"\n')
+    foreign.chmod(0o755)
+    assert mlopsctl(project, "hooks", "install", "--mode", "native", "--force").returncode == 0
+    assert (hooks / "commit-msg.pre-mlopsctl").is_file()
+    for _ in range(2):
+        out = mlopsctl(project, "hooks", "install", "--mode", "pre-commit")
+        assert out.returncode == 0, out.stderr
+    assert not (hooks / "commit-msg.pre-mlopsctl").exists()
+    assert "echo foreign" in (hooks / "commit-msg.legacy").read_text()
+    assert not (hooks / "pre-push.legacy").exists()  # ours is never kept as pre-commit's legacy
+    assert "pre-commit" in (hooks / "pre-push.pre-mlopsctl").read_text()
+    assert "check-push" in (hooks / "pre-push").read_text()
+    git(project, "add", "-A")
+    assert bare_git(project, "commit", "-q", "-m", "bad message").returncode != 0
+    assert bare_git(project, "commit", "-q", "-m", "feat: initial layout").returncode == 0
+    assert (project / ".git/foreign.log").read_text() == "foreign\nforeign\n"
+    pushed = bare_git(project, "push", "origin", "main")
+    assert pushed.returncode == 0, pushed.stderr
+    assert (pushed.stdout + pushed.stderr).count("main: ok (main branch") == 1

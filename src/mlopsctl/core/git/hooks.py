@@ -139,7 +139,6 @@ def _record_python(root: Path) -> None:
 def _install_native(root: Path, folder: Path, force: bool) -> Installed:
     foreign = _check_foreign(folder, force)
     result = Installed("native", str(folder))
-    folder.mkdir(parents=True, exist_ok=True)
     for path in foreign:
         backup = path.with_name(path.name + BACKUP_SUFFIX)
         path.replace(backup)
@@ -180,8 +179,10 @@ def _install_pre_commit(root: Path, folder: Path, pre_commit: list[str], force: 
     for name in HOOK_TYPES:
         cmd += ["--hook-type", name]
     proc.run(cmd, cwd=root)
-    (folder / "pre-push").replace(folder / ("pre-push" + BACKUP_SUFFIX))
-    atomic_write(folder / "pre-push", SCRIPTS["pre-push"].encode(), mode=0o755)
+    # copied, then replaced: at every instant some pre-push hook checks the push
+    theirs = folder / "pre-push"
+    atomic_write(folder / ("pre-push" + BACKUP_SUFFIX), theirs.read_bytes(), mode=0o755)
+    atomic_write(theirs, SCRIPTS["pre-push"].encode(), mode=0o755)
     _record_python(root)
     result = Installed("pre-commit", str(folder), list(HOOK_TYPES))
     result.backups = [str(p.with_name(p.name + ".legacy")) for p in foreign]
