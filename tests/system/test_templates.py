@@ -194,6 +194,37 @@ def test_substage_docs_name_only_what_was_generated(full: Path) -> None:
     assert levels == ["unit", "integration", "e2e"]
 
 
+def test_the_longest_names_pass_the_generated_gates(tmp_path: Path) -> None:
+    """Every template with module paths of exactly MAX_MODULE characters passes the ruff,
+    format and strict mypy gates the project generates, and its own tests; one more
+    character is refused before anything is written."""
+    package = "p" * 16
+    assert mlopsctl(tmp_path, "init", "long", "--package", package).returncode == 0
+    root = tmp_path / "long"
+    cfg = config.load(root)
+
+    def longest(number: int) -> str:
+        room = create.MAX_MODULE - len(package) - len(cfg.stages[number].module) - 2
+        return ("abcdefghij" * 10)[:room]
+
+    for sub, template in [("1.1", "stage"), ("4.1", "cicd-pipeline"), ("5.1", "model-serving"),
+                          ("6.1", "monitoring")]:  # fmt: skip
+        feature = longest(int(sub[0]))
+        done = mlopsctl(root, "new-stage", sub, feature, "--template", template)
+        assert done.returncode == 0, done.stderr
+    before = snapshot(root)
+    over = mlopsctl(root, "new-stage", "1.2", longest(1) + "x")
+    assert over.returncode == 2 and "use a feature name of at most" in over.stderr
+    copy = mlopsctl(root, "new-stage", "6.2", "--from", "6.1")  # the derived name is longer
+    assert copy.returncode == 2 and f"at most {len(longest(6))} characters" in copy.stderr
+    assert snapshot(root) == before
+    run([tool("ruff"), "check", "."], root)
+    run([tool("ruff"), "format", "--check", "."], root)
+    run([tool("mypy")], root)
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], root, env)
+
+
 def test_templates_list_and_set_validation(project: Path) -> None:
     listing = json.loads(mlopsctl(project, "templates", "list", "--json").stdout)["templates"]
     found = {t["name"]: t for t in listing}

@@ -19,7 +19,7 @@ from mlopsctl.core.conventions.ids import Feature, SubstageId, normalise_feature
 from mlopsctl.core.fs import inside
 from mlopsctl.core.git import repo
 from mlopsctl.core.scaffold import inventory, lifecycle, record
-from mlopsctl.core.scaffold.create import Scaffold, stage_change
+from mlopsctl.core.scaffold.create import Scaffold, check_module, stage_change
 from mlopsctl.core.scaffold.render import RenderedFile
 from mlopsctl.errors import BadInput
 
@@ -100,6 +100,7 @@ def plan_clone(
     new = normalise_feature(
         feature if feature is not None else f"{old.kebab}-{dst.stage.number}-{dst.number}"
     )
+    check_module(config.package, dst.stage, new)
     rename = renamer(config.package, src, old, dst, new)
     x, y = src.stage.number, src.number
     tokens = (f"{x}_{y}_", f"{x}.{y}-", old.snake, old.kebab)

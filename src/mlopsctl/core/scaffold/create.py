@@ -12,13 +12,29 @@ from typing import Any
 from mlopsctl import __version__
 from mlopsctl.core import config as config_mod
 from mlopsctl.core.config import Config, Stage, check_package, check_text
-from mlopsctl.core.conventions.ids import normalise_feature, parse_substage
+from mlopsctl.core.conventions.ids import Feature, normalise_feature, parse_substage
 from mlopsctl.core.scaffold import lifecycle, record, render, templates
 from mlopsctl.core.scaffold import plan as plan_mod
 from mlopsctl.errors import BadInput, Conflict
 
 PROJECT_TEMPLATE = "project"
 STAGE_TEMPLATE = "stage"
+# The generated code names its module in full (imports, ``python -m``) and keeps every line
+# within the 100 columns its ruff rules allow; a dotted path of up to 80 characters fits.
+MAX_MODULE = 80
+
+
+def check_module(package: str, stage: Stage, feature: Feature) -> None:
+    """Refuse a feature whose module path the generated code could not name in a line."""
+    module = f"{package}.{stage.module}.{feature.snake}"
+    if len(module) > MAX_MODULE:
+        room = MAX_MODULE - len(module) + len(feature.snake)
+        raise BadInput(
+            f"Feature name '{feature.kebab[:40]}' makes the module path {len(module)} characters "
+            f"long ({package}.{stage.module}.<feature>), over the {MAX_MODULE} that generated "
+            f"code can name within its 100-column lines; use a feature name of at most {room} "
+            "characters."
+        )
 
 
 @contextlib.contextmanager
@@ -183,6 +199,7 @@ def plan_new_stage(
     root = config.require_root()
     sub = parse_substage(substage, config.stages)
     feat = normalise_feature(feature if feature is not None else sub.stage.slug)
+    check_module(config.package, sub.stage, feat)
     sets = dict(sets or {})
     if with_compose:
         template = templates.find(template_name, root)
