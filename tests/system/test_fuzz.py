@@ -27,7 +27,7 @@ WORD = st.one_of(
     HOSTILE, st.text(TEXT, max_size=12), st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True)
 )
 SETTINGS = settings(
-    max_examples=int(os.environ.get("MLOPSCTL_FUZZ_EXAMPLES", "50")),
+    max_examples=int(os.environ.get("MLOPSCTL_FUZZ_EXAMPLES", "40")),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
