@@ -192,7 +192,7 @@ def rows_of(project: Path) -> int:
     return len(Store(project.name).rows("staging"))
 
 
-KILL_TRIALS = int(os.environ.get("MLOPSCTL_KILL_TRIALS", "6"))  # more: a longer, harder run
+KILL_TRIALS = int(os.environ.get("MLOPSCTL_KILL_TRIALS", "5"))  # more: a longer, harder run
 
 
 def test_kill_9_at_random_points_never_leaves_two_colours(project: Path) -> None:

@@ -265,14 +265,18 @@ class Doctor:
 
         folder = hooks_dir(self.root)
         missing = []
-        for name in ("pre-commit", "commit-msg"):
+        for name in ("pre-commit", "commit-msg", "pre-push"):
             path = folder / name
             text = path.read_text(errors="replace") if path.is_file() else ""
-            if MARKER not in text and "pre-commit" not in text:
+            # the pre-push hook must be mlopsctl's own: pre-commit's misses some pushes
+            ours = "check-push" in text if name == "pre-push" else MARKER in text
+            if not (ours or (name != "pre-push" and "pre-commit" in text)):
                 missing.append(name)
         if missing:
-            return failed(f"not installed: {', '.join(missing)}", "mlopsctl hooks install")
-        return passed("pre-commit and commit-msg hooks run the checks")
+            return failed(
+                f"not installed or outdated: {', '.join(missing)}", "mlopsctl hooks install"
+            )
+        return passed("pre-commit, commit-msg and pre-push hooks run the checks")
 
     @check("branch", "current branch follows the branch rules")
     def branch(self) -> Result:
