@@ -200,6 +200,19 @@ def test_the_projects_venv_runs_the_tests(staged: Path) -> None:
     assert doc["python_source"].startswith("active virtual environment")
 
 
+def test_an_interpreter_without_pytest_is_named_with_the_fix(staged: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(staged / ".venv")], check=True
+    )
+    out = mlopsctl(staged, "test", "unit", env={"VIRTUAL_ENV": ""})
+    assert out.returncode == 4, out.stdout + out.stderr
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"mlopsctl: error: pytest is not installed in {staged / '.venv/bin/python'} (the "
+        "project's .venv); install the test dependencies there (python -m pip install -r "
+        "requirements-dev.txt)."
+    )
+
+
 def test_run_tests_sh_delegates(staged: Path) -> None:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     out = subprocess.run(

@@ -242,6 +242,11 @@ def run(
             res = _run_suite(root, suite, pattern, python, env, extra, options, tmp, fork,
                              on_running)  # fmt: skip
             result.suites.append(res)
+            if res.status == "error" and not has_module(python, "pytest"):
+                raise Missing(
+                    f"pytest is not installed in {python} ({why}); install the test "
+                    "dependencies there (python -m pip install -r requirements-dev.txt)."
+                )
             if options.fail_fast and res.status in ("failed", "error"):
                 break
         if options.cov:
