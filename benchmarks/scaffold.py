@@ -23,10 +23,17 @@ from _timing import ENV, MLOPSCTL, report, sample_alternately, time_command
 
 from mlopsctl.core.config import Config, default_data
 from mlopsctl.core.proc import find_tool
-from mlopsctl.core.scaffold import create, templates
+from mlopsctl.core.scaffold import create, render, templates
 
 COOKIECUTTER = find_tool("cookiecutter")
 VAR = re.compile(r"\{\{\s*([a-z_]+)")
+JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def to_cookiecutter(text: str, names: list[str]) -> str:
+    """mlopsctl's Jinja with every context name spelled ``cookiecutter.NAME``."""
+    word = re.compile(r"(?<![.\w])(" + "|".join(names) + r")\b(?!\s*=)")
+    return JINJA.sub(lambda m: word.sub(r"cookiecutter.\1", m.group(0)), text)
 
 
 def stage_context() -> dict[str, object]:
@@ -37,6 +44,7 @@ def stage_context() -> dict[str, object]:
         "stage_slug": stage.slug, "stage_title": stage.title, "stage_module": stage.module,
         "docs_dir": stage.docs_dir, "feature": "monitoring-api", "feature_snake": "monitoring_api",
         "feature_title": "Monitoring Api", "feature_class": "MonitoringApi", "with_compose": True,
+        "template_name": "stage",
     }  # fmt: skip
 
 
@@ -46,14 +54,30 @@ def cookiecutter_stage(dest: Path) -> Path:
     ctx = stage_context()
     root = dest / "cc-stage"
     body = root / "{{cookiecutter.project}}"
+    # the docs are rendered from the other files' results, which cookiecutter cannot do: it
+    # gets mlopsctl's rendering of them as plain files to copy (less work on its side)
+    described = {f.path: f.content for f in render.render(t, ctx)}
+    verbatim = []
     for src in t.sources():
         rel = VAR.sub(r"{{ cookiecutter.\1", src.removesuffix(".j2"))
         target = body / rel
         target.parent.mkdir(parents=True, exist_ok=True)
+        opts = t.files.get(src.removesuffix(".j2"))
+        if opts is not None and opts.describes:
+            done = render._substitute(render._environment(t), src.removesuffix(".j2"), ctx)
+            target.write_bytes(described[done])
+            verbatim.append(rel)
+            continue
         text = t.source_path(src).read_text()
-        target.write_text(VAR.sub(r"{{ cookiecutter.\1", text) if src.endswith(".j2") else text)
+        target.write_text(to_cookiecutter(text, list(ctx)) if src.endswith(".j2") else text)
     (root / "cookiecutter.json").write_text(
-        json.dumps({"project": "demo", **{k: str(v) for k, v in ctx.items()}})
+        json.dumps(
+            {
+                "project": "demo",
+                **{k: str(v) for k, v in ctx.items()},
+                "_copy_without_render": verbatim,
+            }
+        )
     )
     return root
 
