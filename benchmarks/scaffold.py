@@ -64,8 +64,8 @@ def cookiecutter_stage(dest: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         opts = t.files.get(src.removesuffix(".j2"))
         if opts is not None and opts.describes:
-            done = render._substitute(render._environment(t), src.removesuffix(".j2"), ctx)
-            target.write_bytes(described[done])
+            done = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: str(ctx[m.group(1)]), src)
+            target.write_bytes(described[done.removesuffix(".j2")])
             verbatim.append(rel)
             continue
         text = t.source_path(src).read_text()

@@ -70,6 +70,10 @@ def test_a_pre_push_hook_that_is_not_check_push_is_reported(project: Path) -> No
     assert checks["hooks"]["status"] == "fail"
     assert checks["hooks"]["reason"] == "not installed or outdated: pre-push"
     assert checks["hooks"]["fix"] == "mlopsctl hooks install"
+    assert mlopsctl(project, "hooks", "install", "--mode", "native").returncode == 0
+    (project / ".git/hooks/mlopsctl-launch").unlink()  # the hooks' launcher, deleted
+    reason = doctor(project)[2]["hooks"]["reason"]
+    assert reason.startswith("not installed or outdated: pre-commit (its mlopsctl-launch)")
 
 
 def test_a_broken_project(complete: Path) -> None:

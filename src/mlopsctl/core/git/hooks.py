@@ -22,41 +22,33 @@ HOOK_TYPES = ("pre-commit", "commit-msg", "pre-push")
 BACKUP_SUFFIX = ".pre-mlopsctl"
 PYTHON_KEY = "mlopsctl.python"  # git config: the interpreter that ran `mlopsctl hooks install`
 
-# mlopsctl from PATH, else the interpreter that installed the hooks (as pre-commit's own hook
-# script does), so that a commit from an IDE without the virtual environment still checks.
+LAUNCHER = "mlopsctl-launch"  # beside the hooks: runs mlopsctl for them
+# The generated projects' launcher, the one source of how a hook finds mlopsctl: on PATH, else
+# the interpreter that installed the hooks (as pre-commit's own hook script does), so that a
+# commit from an IDE without the virtual environment still checks.
+LAUNCHER_SOURCE = "project/files/scripts/hooks/run_mlopsctl.sh"
+
 _PRELUDE = f"""#!/bin/sh
 {MARKER}; edit .pre-commit-config.yaml or re-run it.
 backup="$0{BACKUP_SUFFIX}"
-python=
-if ! command -v mlopsctl >/dev/null 2>&1; then
-  python=$(git config --get {PYTHON_KEY} 2>/dev/null)
-  if [ -z "$python" ] || [ ! -x "$python" ]; then
-    echo "mlopsctl not found: activate the environment it is installed in, or run" \\
-      "'mlopsctl hooks install' from it." >&2
-    exit 127
-  fi
-fi
-run_mlopsctl() {{
-  if [ -n "$python" ]; then "$python" -m mlopsctl "$@"; else mlopsctl "$@"; fi
-}}
+run="$(dirname "$0")/{LAUNCHER}"
 """
 SCRIPTS = {
     "pre-commit": _PRELUDE
     + """if [ -x "$backup" ]; then "$backup" "$@" || exit $?; fi
-run_mlopsctl check-branch || exit $?
-if [ -n "$python" ]; then set -- "$python" -m mlopsctl; else set -- mlopsctl; fi
-git diff --cached --name-only --diff-filter=ACR -z | xargs -0 -r "$@" check-names
+"$run" check-branch || exit $?
+git diff --cached --name-only --diff-filter=ACR -z | xargs -0 -r "$run" check-names
 """,
     "commit-msg": _PRELUDE
     + """if [ -x "$backup" ]; then "$backup" "$@" || exit $?; fi
-run_mlopsctl check-commit "$1"
+exec "$run" check-commit "$1"
 """,
     # git's lines (<local ref> <local sha> <remote ref> <remote sha>) go to the chained hook
     # (pre-commit's own, or a kept foreign one) and to check-push alike.
     "pre-push": _PRELUDE
     + """refs=$(cat)
 if [ -x "$backup" ]; then printf '%s\\n' "$refs" | "$backup" "$@" || exit $?; fi
-printf '%s\\n' "$refs" | run_mlopsctl check-push "$@"
+printf '%s\\n' "$refs" | "$run" check-push "$@"
 """,
 }
 
@@ -131,8 +123,12 @@ def _check_foreign(folder: Path, force: bool) -> list[Path]:
     return foreign
 
 
-def _record_python(root: Path) -> None:
-    """Remember this interpreter for the hooks that find no mlopsctl on PATH."""
+def _install_launcher(root: Path, folder: Path) -> None:
+    """The launcher the hooks call, and this interpreter for it when mlopsctl is not on PATH."""
+    from mlopsctl.core.scaffold.templates import packaged_dir
+
+    text = (packaged_dir() / LAUNCHER_SOURCE).read_bytes()
+    atomic_write(folder / LAUNCHER, text, mode=0o755)
     proc.run(["git", "config", "--local", PYTHON_KEY, sys.executable], cwd=root)
 
 
@@ -143,10 +139,10 @@ def _install_native(root: Path, folder: Path, force: bool) -> Installed:
         backup = path.with_name(path.name + BACKUP_SUFFIX)
         path.replace(backup)
         result.backups.append(str(backup))
+    _install_launcher(root, folder)
     for name in HOOK_TYPES:
         atomic_write(folder / name, SCRIPTS[name].encode(), mode=0o755)
         result.hooks.append(name)
-    _record_python(root)
     return result
 
 
@@ -179,11 +175,11 @@ def _install_pre_commit(root: Path, folder: Path, pre_commit: list[str], force: 
     for name in HOOK_TYPES:
         cmd += ["--hook-type", name]
     proc.run(cmd, cwd=root)
+    _install_launcher(root, folder)
     # copied, then replaced: at every instant some pre-push hook checks the push
     theirs = folder / "pre-push"
     atomic_write(folder / ("pre-push" + BACKUP_SUFFIX), theirs.read_bytes(), mode=0o755)
     atomic_write(theirs, SCRIPTS["pre-push"].encode(), mode=0o755)
-    _record_python(root)
     result = Installed("pre-commit", str(folder), list(HOOK_TYPES))
     result.backups = [str(p.with_name(p.name + ".legacy")) for p in foreign]
     result.backups += [str(legacy) for _, legacy in moves]

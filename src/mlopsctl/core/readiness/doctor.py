@@ -257,7 +257,7 @@ class Doctor:
 
     @check("hooks", "git hooks installed")
     def hooks(self) -> Result:
-        from mlopsctl.core.git.hooks import MARKER
+        from mlopsctl.core.git.hooks import LAUNCHER, MARKER
 
         if self.repo is None:
             return skipped("not a git repository", "git init")
@@ -272,6 +272,8 @@ class Doctor:
             ours = "check-push" in text if name == "pre-push" else MARKER in text
             if not (ours or (name != "pre-push" and "pre-commit" in text)):
                 missing.append(name)
+            elif LAUNCHER in text and not os.access(folder / LAUNCHER, os.X_OK):
+                missing.append(f"{name} (its {LAUNCHER})")
         if missing:
             return failed(
                 f"not installed or outdated: {', '.join(missing)}", "mlopsctl hooks install"

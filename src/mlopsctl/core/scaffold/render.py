@@ -148,13 +148,13 @@ def _describe(files: list[RenderedFile]) -> list[dict[str, Any]]:
 
 def _settings(files: list[RenderedFile]) -> list[tuple[str, str]]:
     """The ``KEY=default`` lines the template adds to ``.env.template``."""
+    from mlopsctl.core.testing.envfiles import parse
+
     pairs = []
     for f in files:
         if f.path == ".env.template":
-            for line in f.content.decode("utf-8", "replace").splitlines():
-                key, eq, value = line.strip().partition("=")
-                if eq and key and not key.startswith("#"):
-                    pairs.append((key, value))
+            text = f.content.decode("utf-8", "replace")
+            pairs += [(k, v or "") for k, v in parse(text).items()]
     return pairs
 
 

@@ -74,6 +74,15 @@ def read(path: Path) -> dict[str, str | None]:
     return dict(dotenv_values(path))
 
 
+def parse(text: str) -> dict[str, str | None]:
+    """The keys and values of ``.env``-format text, read as :func:`read` reads a file."""
+    import io
+
+    from dotenv import dotenv_values
+
+    return dict(dotenv_values(stream=io.StringIO(text)))
+
+
 def load(
     root: Path, name: str | None = None, required: bool = False,
     environ: Mapping[str, str] | None = None,

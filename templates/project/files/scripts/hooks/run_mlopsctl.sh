@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs mlopsctl for the hooks of .pre-commit-config.yaml: the mlopsctl on PATH, else the
-# interpreter that ran `mlopsctl hooks install` (git config mlopsctl.python), as pre-commit's
-# own hook script does, so a commit from an IDE without the virtual environment still checks.
+# Runs mlopsctl for the git hooks (.pre-commit-config.yaml's, and `mlopsctl hooks install`'s
+# own, which keep a copy beside them): the mlopsctl on PATH, else the interpreter that ran
+# `mlopsctl hooks install` (git config mlopsctl.python), as pre-commit's own hook script
+# does, so a commit from an IDE without the virtual environment still checks.
 if command -v mlopsctl >/dev/null 2>&1; then
   exec mlopsctl "$@"
 fi
