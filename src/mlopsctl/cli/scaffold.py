@@ -56,9 +56,13 @@ def _finish(
             out.print(note)
     if lifecycle and blocking:
         more = f" and {len(blocking) - 1} more" if len(blocking) > 1 else ""
+        fix = (
+            f"re-run `{command}` with --force to remove it anyway, or restore it first"
+            if command.startswith("mlopsctl destroy-stage")
+            else "move it aside and run update again, then carry your edits over by hand"
+        )
         raise Conflict(
-            f"{blocking[0]}{more}: edited since mlopsctl wrote it; nothing was changed: "
-            f"re-run `{command}` with --force to remove it anyway, or restore it first."
+            f"{blocking[0]}{more}: edited since mlopsctl wrote it; nothing was changed: {fix}."
         )
     ensure_no_conflicts(plan, command, sc.foreign)
     if marked:
@@ -110,12 +114,34 @@ def new_stage(o: NewStage) -> int:
             sc = plan_clone(cfg, o.source, o.substage, o.feature, o.force)
         else:
             sc = create.plan_new_stage(
-                cfg, o.substage, o.feature, o.template or create.STAGE_TEMPLATE,
+                cfg, o.substage, o.feature, o.template,
                 create.parse_sets(o.sets), o.with_compose, o.force,
             )  # fmt: skip
         sc.notes.extend(_recovered(completed))
-        command = f"mlopsctl new-stage {o.substage}"
+        command = _new_stage_command(o)
         return _finish(sc, command, o.dry_run, o.json, f"new-stage {o.substage}")
+
+
+def _new_stage_command(o: NewStage) -> str:
+    """The whole command the user ran (the advice on a conflict repeats it, --set values
+    of secret-named keys masked), without the flags the advice adds."""
+    import shlex
+
+    from mlopsctl.core.secrets import shown
+
+    words = ["mlopsctl", "new-stage", o.substage]
+    if o.feature is not None:
+        words.append(o.feature)
+    if o.source is not None:
+        words += ["--from", o.source]
+    if o.template is not None:
+        words += ["--template", o.template]
+    for item in o.sets:
+        key, _, value = item.partition("=")
+        words += ["--set", f"{key}={shown(key, value)}"]
+    if o.with_compose:
+        words.append("--with-compose")
+    return shlex.join(words)
 
 
 def update(o: Update) -> int:

@@ -22,15 +22,23 @@ def inside(root: Path, rel: str, what: str = "path") -> Path:
     """``root / rel`` when it stays inside ``root``; else bad input naming it.
 
     The one containment rule for every path mlopsctl reads or writes for a project (record
-    entries, template outputs, ``--from`` sources): relative, no ``.``/``..`` parts, and no
-    folder on the way (nor the file itself) a symbolic link that leads out of the root.
+    entries, template outputs, journal entries, ``--from`` sources): relative, no ``.``/``..``
+    parts, nothing inside a ``.git`` folder (git's own files and hooks are never mlopsctl's to
+    write or remove), and no folder on the way (nor the file itself) a symbolic link that
+    leads out of the root.
     """
     parts = rel.split("/")
+    if any(p.casefold() == ".git" for p in parts):
+        raise BadInput(
+            f"{what} '{one_line(rel)}' lies inside a .git folder; mlopsctl never reads, writes "
+            "or removes git's own files: remove that entry."
+        )
     bad = (
         not rel
         or rel.startswith("/")
         or "\\" in rel
         or "\0" in rel
+        or len(rel) > 4096
         or any(p in ("", ".", "..") for p in parts)
     )
     if not bad:
@@ -55,7 +63,10 @@ def temp_name(path: Path) -> str:
     """A unique temporary file name beside ``path``, marked as mlopsctl's own."""
     import secrets
 
-    return os.path.join(os.path.dirname(path), f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+    # 128 random bits: names never collide, however many files one run stages
+    return os.path.join(
+        os.path.dirname(path), f".{path.name[:64]}.{secrets.token_hex(16)}{TMP_SUFFIX}"
+    )
 
 
 def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from mlopsctl import __version__
 from mlopsctl.core.config import Config
 from mlopsctl.core.conventions.ids import Feature, SubstageId, normalise_feature, parse_substage
-from mlopsctl.core.fs import inside
+from mlopsctl.core.fs import inside, sha256
 from mlopsctl.core.git import repo
 from mlopsctl.core.scaffold import inventory, lifecycle, record
 from mlopsctl.core.scaffold.create import Scaffold, check_module, stage_change
@@ -104,8 +104,10 @@ def plan_clone(
     rename = renamer(config.package, src, old, dst, new)
     x, y = src.stage.number, src.number
     tokens = (f"{x}_{y}_", f"{x}.{y}-", old.snake, old.kebab)
-    candidates = set(paths) | set(record.load(root))
+    rec = record.read(root)
+    candidates = set(paths) | set(rec.entries)
     files = []
+    pristine: set[str] = set()  # copies whose source is as mlopsctl wrote it
     for path in sorted(candidates):
         full = inside(root, path, "--from source")
         if not full.is_file() or SHARED.search(path) or not any(t in path for t in tokens):
@@ -119,13 +121,15 @@ def plan_clone(
             content = data  # binary: copied as it is
         executable = os.access(full, os.X_OK)
         files.append(RenderedFile(rename(path), content, executable, "conflict"))
+        entry = rec.entries.get(path)
+        if entry is not None and entry.merge == "own" and sha256(data) == entry.sha256:
+            pristine.add(rename(path))
     if not files:
         raise BadInput(f"--from {source}: found no files of substage {source} to copy.")
-    rec = record.read(root)
     source_inst = rec.instances.get(str(src))
     change = None
     if source_inst is not None and not source_inst.template.startswith("clone:"):
-        change = _from_template(config, source_inst, files, src, dst, new)
+        change = _from_template(config, source_inst, files, src, dst, new, pristine)
     if change is None:
         change = _hand_made_copy(config, root, files, rename, old, new, dst)
         change.instance = record.Instance(
@@ -139,13 +143,15 @@ def plan_clone(
 
 def _from_template(
     config: Config, source_inst: record.Instance, files: list[RenderedFile],
-    src: SubstageId, dst: SubstageId, new: Feature,
+    src: SubstageId, dst: SubstageId, new: Feature, pristine: set[str],
 ) -> lifecycle.Change | None:  # fmt: skip
     """The source's template rendered for the new substage (None when the template is not
     made for the target's stage).
 
     It is what the record keeps as base, so that `update` and `destroy-stage` work on the
-    copy; the source's files as they are now are written in place of the rendering.
+    copy; the source's edited files, renamed, are written in place of the rendering, and a
+    source file still as mlopsctl wrote it gives the copy the rendering itself (so the copy
+    starts pristine).
     """
     sets = {k: v for k, v in source_inst.parameters.items() if k not in record.INSTANCE_KEYS}
     try:
@@ -160,7 +166,8 @@ def _from_template(
     for f in files:
         made = by_path.get(f.path)
         if made is not None and made.existing == "conflict":
-            change.overrides[f.path] = f
+            if f.path not in pristine:
+                change.overrides[f.path] = f
         elif made is None:
             change.unrecorded.append(f)
     return change

@@ -191,7 +191,7 @@ def plan_new_stage(
     config: Config,
     substage: str,
     feature: str | None = None,
-    template_name: str = STAGE_TEMPLATE,
+    template_name: str | None = None,
     sets: dict[str, str] | None = None,
     with_compose: bool = False,
     force: bool = False,
@@ -200,12 +200,6 @@ def plan_new_stage(
     sub = parse_substage(substage, config.stages)
     feat = normalise_feature(feature if feature is not None else sub.stage.slug)
     check_module(config.package, sub.stage, feat)
-    sets = dict(sets or {})
-    if with_compose:
-        template = templates.find(template_name, root)
-        if "with_compose" not in template.parameters:
-            raise BadInput(f"Template '{template_name}' has no compose file; drop --with-compose.")
-        sets["with_compose"] = "true"
     rec = record.read(root)
     existing = rec.instances.get(str(sub))
     if existing is not None and existing.parameters.get("feature") not in (None, feat.kebab):
@@ -214,6 +208,24 @@ def plan_new_stage(
             f"was written: give the new one another number, or remove {sub} first with "
             f"`mlopsctl destroy-stage {sub}`."
         )
+    sets = dict(sets or {})
+    if template_name is None:
+        # a recorded substage keeps its template and the values it was given (as copier
+        # reuses its answers) unless the command names others
+        template_name = STAGE_TEMPLATE
+        if existing is not None and not existing.template.startswith("clone:"):
+            template_name = existing.template
+            recorded = {
+                k: _as_text(v)
+                for k, v in existing.parameters.items()
+                if k not in record.INSTANCE_KEYS
+            }
+            sets = {**recorded, **sets}
+    if with_compose:
+        template = templates.find(template_name, root)
+        if "with_compose" not in template.parameters:
+            raise BadInput(f"Template '{template_name}' has no compose file; drop --with-compose.")
+        sets["with_compose"] = "true"
     change = stage_change(config, str(sub), feat.kebab, template_name, sets)
     outcome = lifecycle.plan(root, rec, {str(sub): change}, "create", force)
     inst = change.instance

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mlopsctl.core import fs
 from mlopsctl.core.scaffold.render import RenderedFile
-from mlopsctl.errors import Conflict
+from mlopsctl.errors import BadInput, Conflict, one_line
 
 WRITES = ("create", "overwrite", "update", "merge", "conflicted")
 REMOVALS = ("remove",)
@@ -93,6 +93,7 @@ def ensure_no_conflicts(plan: Plan, command: str, foreign: dict[str, str] | None
 
 STAGING = ".mlops/tmp"  # temporary files and the journal; git-ignored by its own .gitignore
 JOURNAL = "journal.json"
+MAX_JOURNAL = 64 * 1024 * 1024  # bytes: a journal names files, it never holds them
 
 
 def apply(
@@ -108,7 +109,13 @@ def apply(
     copies of the replaced files and the files set aside); a crash leaves the journal, and the
     next run under the project lock finishes it (:func:`recover`). Folders that a removal
     leaves empty are removed.
+
+    The journal is signed with this user's journal key (:mod:`.journal`), so a journal that
+    arrives with the repository is never replayed, and it names its temporary files by their
+    bare names inside ``.mlops/tmp``, never by a path.
     """
+    from mlopsctl.core.scaffold import journal
+
     ensure_no_conflicts(plan, "the command")
     root = plan.root
     gone = [a.path for a in plan.removals] + list(remove or [])
@@ -120,31 +127,35 @@ def apply(
     targets = [(fs.inside(root, rel, "file"), rel, data, ex) for rel, data, ex in ops]
     staging = _staging(root)
     created_dirs: list[Path] = []
-    entries: list[dict[str, object]] = []
+    entries: list[journal.Entry] = []
     done: list[tuple[Path, str | None]] = []  # changed targets, and the copy of what they held
     try:
         for target, rel, data, executable in targets:
             if data is None:
                 if target.is_file():
-                    entries.append({"path": rel, "tmp": None, "backup": None, "delete": True})
+                    entries.append(journal.Entry(rel, None, None, True))
                 continue
             tmp = fs.write_temp(staging / "f", data, 0o755 if executable else 0o644)
             backup = None
             if target.is_file():
                 backup = fs.temp_name(staging / "b")
                 _copy_aside(target, backup)
-            entries.append({"path": rel, "tmp": tmp, "backup": backup})
-        fs.atomic_write(staging / JOURNAL, json.dumps({"entries": entries}).encode())
+            entries.append(
+                journal.Entry(
+                    rel, os.path.basename(tmp), backup and os.path.basename(backup), False
+                )
+            )
+        fs.atomic_write(staging / JOURNAL, journal.dump(entries))
         for entry in entries:
-            target = root / str(entry["path"])
-            if entry.get("delete"):
+            target = root / entry.path
+            if entry.delete:
                 aside = fs.temp_name(staging / "d")
                 os.replace(target, aside)
                 done.append((target, aside))
                 continue
             _make_parents(target.parent, created_dirs)
-            os.replace(str(entry["tmp"]), target)
-            done.append((target, entry["backup"]))  # type: ignore[arg-type]
+            os.replace(staging / str(entry.tmp), target)
+            done.append((target, entry.backup and str(staging / entry.backup)))
     except BaseException:
         for target, backup in reversed(done):
             if backup is not None:
@@ -157,8 +168,8 @@ def apply(
         _clear_staging(root)
         raise
     _clear_staging(root)
-    _prune(root, [str(e["path"]) for e in entries if e.get("delete")])
-    return [str(e["path"]) for e in entries]
+    _prune(root, [e.path for e in entries if e.delete])
+    return [e.path for e in entries]
 
 
 def _prune(root: Path, removed: list[str]) -> None:
@@ -178,30 +189,41 @@ def recover(root: Path) -> list[str]:
 
     Temporary files are complete before the journal names them, so the renames and removals
     it lists can be done again; what is left of a run killed before that is removed (nothing
-    had changed). Returns the paths it completed.
+    had changed). A journal this user's mlopsctl did not sign, one that names anything but
+    files inside the project and temporary files inside ``.mlops/tmp``, and a ``.mlops`` or
+    ``.mlops/tmp`` that is a link, are refused before anything is touched. Returns the paths
+    it completed.
     """
+    from mlopsctl.core.scaffold import journal
+
+    for rel in (".mlops", STAGING):
+        if os.path.islink(root / rel):
+            raise BadInput(
+                f"{rel} in {one_line(str(root))} is a symbolic link; mlopsctl keeps its own "
+                f"files there and follows no link out of the project: remove the link."
+            )
     staging = root / STAGING
     if not staging.is_dir():
         return []
-    journal = staging / JOURNAL
+    path = staging / JOURNAL
     completed: list[str] = []
-    if journal.is_file():
-        try:
-            entries = json.loads(journal.read_text(encoding="utf-8"))["entries"]
-        except (OSError, ValueError, KeyError, TypeError):
-            entries = []
+    if os.path.lexists(path):
+        entries = journal.load(root, path, MAX_JOURNAL)
         for entry in entries:
-            target = fs.inside(root, str(entry["path"]), "journal entry")
-            if entry.get("delete"):
+            target = fs.inside(root, entry.path, f"{STAGING}/{JOURNAL} entry")
+            if entry.delete:
                 if target.is_file():
                     target.unlink()
-                    completed.append(str(entry["path"]))
+                    completed.append(entry.path)
                 continue
-            tmp = str(entry.get("tmp", ""))
-            if tmp and os.path.isfile(tmp):
+            tmp = staging / str(entry.tmp)
+            if tmp.is_file() and not tmp.is_symlink():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, target)
-                completed.append(str(entry["path"]))
+                completed.append(entry.path)
+        _clear_staging(root)
+        _prune(root, [e.path for e in entries if e.delete])
+        return completed
     _clear_staging(root)
     return completed
 
@@ -219,9 +241,9 @@ def _clear_staging(root: Path) -> None:
     staging = root / STAGING
     if not staging.is_dir() or staging.is_symlink():
         return
-    for child in staging.iterdir():
-        if child.name != ".gitignore":
-            child.unlink(missing_ok=True)
+    for child in os.scandir(staging):
+        if child.name != ".gitignore" and not child.is_dir(follow_symlinks=False):
+            os.unlink(child.path)
     (staging / ".gitignore").unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         staging.rmdir()

@@ -103,13 +103,32 @@ class Template:
     stages: tuple[int, ...] = ()  # the stages the template is made for; empty: any
 
     def sources(self) -> list[str]:
-        """Relative paths under ``files/`` across all roots, the first root winning."""
+        """Relative paths under ``files/`` across all roots, the first root winning.
+
+        A template holds plain files and folders: a symbolic link in it (which could carry an
+        outside file's content into the project and its store) is bad input.
+        """
+        import os
+
         seen: dict[str, None] = {}
         for root in self.roots:
             base = root / "files"
-            for path in sorted(base.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    seen.setdefault(path.relative_to(base).as_posix(), None)
+            if not base.is_dir():
+                continue
+            found = []
+            for folder, dirs, names in os.walk(base):
+                dirs[:] = [d for d in dirs if d != "__pycache__"]
+                for name in [*dirs, *names]:
+                    full = os.path.join(folder, name)
+                    if os.path.islink(full):
+                        raise BadInput(
+                            f"Template '{self.name}' holds a symbolic link, "
+                            f"{one_line(os.path.relpath(full, root))}; templates hold plain "
+                            "files only: replace the link with the file it names."
+                        )
+                found += [Path(folder, n).relative_to(base).as_posix() for n in names]
+            for rel in sorted(found):
+                seen.setdefault(rel, None)
         return list(seen)
 
     def source_path(self, rel: str) -> Path:
@@ -140,6 +159,20 @@ def _bound(value: Any, path: Path, name: str) -> float | None:
     return float(value)
 
 
+def _contained(project_root: Path, name: str) -> None:
+    """The project's templates/ and templates/<name>/ (with its manifest and files/) are
+    real folders inside the project, not links out of it."""
+    import os
+
+    for rel in ("templates", f"templates/{name}", f"templates/{name}/{MANIFEST}",
+                f"templates/{name}/files"):  # fmt: skip
+        if os.path.islink(project_root / rel):
+            raise BadInput(
+                f"{rel} in the project is a symbolic link; mlopsctl follows no link out of the "
+                "project: replace it with the folder or file it names."
+            )
+
+
 def search_roots(project_root: Path | None) -> list[Path]:
     roots = [project_root / "templates"] if project_root is not None else []
     return [*roots, packaged_dir()]
@@ -159,7 +192,25 @@ def find(name: str, project_root: Path | None) -> Template:
     return _find(name, project_root, ())
 
 
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+def check_name(name: str) -> str:
+    """A template is named, never given as a path: ``--template ../../other`` would render,
+    and record, a folder outside the project that every clone then follows."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise BadInput(
+            f"Template name '{one_line(str(name))[:80]}' is not a template name (lower-case "
+            "letters, digits, '-' and '_'); put the template in the project's templates/ "
+            "folder and name it (see `mlopsctl templates list`)."
+        )
+    return name
+
+
 def _find(name: str, project_root: Path | None, seen: tuple[str, ...]) -> Template:
+    check_name(name)
+    if project_root is not None:
+        _contained(project_root, name)
     roots = tuple(b / name for b in search_roots(project_root) if (b / name).is_dir())
     manifests = [r / MANIFEST for r in roots if (r / MANIFEST).is_file()]
     if not manifests:
