@@ -96,8 +96,8 @@ def _failure(sha: str | None, subject: str, finding: Finding) -> dict[str, objec
     return {
         "commit": sha,
         "subject": subject,
-        "error": finding.error,
-        "suggestion": finding.suggestion,
+        "error": _masked(finding.error),
+        "suggestion": _masked(finding.suggestion) if finding.suggestion else finding.suggestion,
     }
 
 
@@ -127,7 +127,7 @@ def check_commit(o: CheckCommit) -> int:
     else:
         cleaned = commit.clean(o.message or "")
     finding = commit.check(cleaned, types, scope_pattern)
-    subject = one_line(cleaned.split("\n", 1)[0])
+    subject = _masked(one_line(cleaned.split("\n", 1)[0]))
     if fmt == "json":
         emit_json(
             {
@@ -140,9 +140,16 @@ def check_commit(o: CheckCommit) -> int:
         if fmt == "text":
             echo(f"commit message: ok ({subject})")
     else:
-        text = f"commit message '{subject}': {finding.error}{_hint(finding)}"
+        text = _masked(f"commit message '{subject}': {finding.error}{_hint(finding)}")
         echo(annotate("error", text, title="check-commit") if fmt == "github" else text)
     return 0 if finding is None else 1
+
+
+def _masked(text: str) -> str:
+    """A message as printed: the secrets pasted into it (a URL password, a token) masked."""
+    from mlopsctl.core.secrets import mask_text
+
+    return mask_text(text)
 
 
 def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: str) -> int:
@@ -154,7 +161,9 @@ def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: st
     commits = repo.commits_in_range(spec)
     on_github = bool(os.environ.get("GITHUB_ACTIONS"))
     found, skipped = commit.check_commits(commits, types, scope_pattern, on_github)
-    failures = [_failure(c.sha, one_line(c.message.split("\n", 1)[0]), f) for c, f in found]
+    failures = [
+        _failure(c.sha, _masked(one_line(c.message.split("\n", 1)[0])), f) for c, f in found
+    ]
     checked = len(commits) - len(skipped)
     if fmt == "json":
         emit_json(
@@ -168,7 +177,7 @@ def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: st
         )
         return 1 if failures else 0
     for (c, finding), f in zip(found, failures, strict=True):
-        text = f"{c.sha[:10]} '{f['subject']}': {finding.error}{_hint(finding)}"
+        text = _masked(f"{c.sha[:10]} '{f['subject']}': {finding.error}{_hint(finding)}")
         echo(annotate("error", text, title="check-commit") if fmt == "github" else text)
     if fmt == "text":
         note = f" ({len(skipped)} synthetic merge skipped)" if skipped else ""

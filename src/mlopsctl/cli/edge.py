@@ -42,7 +42,10 @@ def report(exc: BaseException) -> int:
     if debug_enabled():
         import traceback
 
-        traceback.print_exception(exc)
+        from mlopsctl.core.secrets import mask_text
+
+        # the traceback's lines quote values (a URL, a message): masked like the error line
+        sys.stderr.write(mask_text("".join(traceback.format_exception(exc))))
     sys.stderr.write(f"mlopsctl: error: {message_of(exc)}\n")
     sys.stderr.flush()
     return exc.exit_code if isinstance(exc, MlopsError) else 1

@@ -234,10 +234,17 @@ def _optional(inner: Check) -> Check:
     return check
 
 
+def _shown(value: Any) -> str:
+    text = one_line(repr(value))
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
 def _int(low: int, high: int) -> Check:
     def check(value: Any, key: str, fn: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise _fail(fn, key, f"must be a whole number from {low} to {high}, got {value!r}")
+            raise _fail(
+                fn, key, f"must be a whole number from {low} to {high}, got {_shown(value)}"
+            )
         return value
 
     return check
@@ -253,7 +260,7 @@ def _package(value: Any, key: str, fn: str) -> Any:
 
 def _bool(value: Any, key: str, fn: str) -> Any:
     if not isinstance(value, bool):
-        raise _fail(fn, key, f"must be true or false, got {value!r}")
+        raise _fail(fn, key, f"must be true or false, got {_shown(value)}")
     return value
 
 

@@ -86,9 +86,24 @@ def safe_load(text: str, filename: str) -> Any:
     """PyYAML's safe_load, with a syntax error as one sentence naming the file and line."""
     import yaml
 
+    if len(text) > MAX_YAML:
+        raise BadInput(
+            f"{filename} is larger than {MAX_YAML // 2**20} MiB; a configuration file is never "
+            "that large: check what it holds."
+        )
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise BadInput(f"{filename} is not valid YAML{where}; fix the syntax.") from exc
+    except (ValueError, OverflowError) as exc:  # a number of thousands of digits
+        raise BadInput(
+            f"{filename} holds a value YAML cannot read ({one_line(str(exc))[:80]}); numbers "
+            "there have at most a few digits: fix it."
+        ) from None
+    except RecursionError:
+        raise BadInput(f"{filename} is nested too deeply; fix its structure.") from None
+
+
+MAX_YAML = 4 * 2**20

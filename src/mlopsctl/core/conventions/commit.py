@@ -64,16 +64,27 @@ def comment_char_of(message: str, configured: str | None) -> str:
     return "#"
 
 
+MAX_MESSAGE = 1024 * 1024  # bytes: git's own commit messages are a few kilobytes
+
+
 def read_message_file(path: str) -> str:
-    """The text of a commit-msg hook's file (bad bytes replaced); unreadable is bad input."""
+    """The text of a commit-msg hook's file (bad bytes replaced), read up to
+    :data:`MAX_MESSAGE` (``/dev/zero`` is refused, not read for ever); unreadable or larger is
+    bad input."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_MESSAGE + 1)
     except OSError as exc:
         raise BadInput(
             f"Cannot read the message file '{one_line(path)}' ({exc.strerror}); pass the file "
             "git gives the commit-msg hook, or --message TEXT."
         ) from None
+    if len(data) > MAX_MESSAGE:
+        raise BadInput(
+            f"The message file '{one_line(path)}' is larger than {MAX_MESSAGE // 1024} KiB; a "
+            "commit message is a subject and a few paragraphs: pass git's message file."
+        )
+    return data.decode("utf-8", "replace")
 
 
 def clean_hook_message(text: str) -> str:

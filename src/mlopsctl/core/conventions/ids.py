@@ -56,8 +56,9 @@ def parse_stage(text: str, stages: dict[int, Stage]) -> tuple[int, int | None]:
     return sub.stage.number, sub.number
 
 
-def normalise_feature(text: str) -> Feature:
-    """Accept ``monitoring-api``, ``monitoring_api`` or ``Monitoring API``."""
+def normalise_feature(text: str, reserved: bool = True) -> Feature:
+    """Accept ``monitoring-api``, ``monitoring_api`` or ``Monitoring API``; with
+    ``reserved``, refuse a name whose class name generated code could not define."""
     name = text.strip()
     if not name or not _FEATURE_CHARS.fullmatch(name):
         raise BadInput(
@@ -75,9 +76,30 @@ def normalise_feature(text: str) -> Feature:
         )
     if keyword.iskeyword(snake):
         raise BadInput(f"Feature name '{text}' is a Python keyword; choose another name.")
+    camel = "".join(w.capitalize() for w in words)
+    if reserved and camel in reserved_classes():
+        example = "-".join(words) + "-service"
+        raise BadInput(
+            f"Feature name '{text}' gives the class name {camel}, which generated code already "
+            f"uses (a Python name, or one the stage module defines or imports); choose another "
+            f"name, e.g. {example}."
+        )
     return Feature(
         kebab="-".join(words),
         snake=snake,
         title=" ".join(w.capitalize() for w in words),
-        camel="".join(w.capitalize() for w in words),
+        camel=camel,
     )
+
+
+# What the generated stage module and its tests define or import at module level, beside
+# the feature's own class (tests/core/conventions/test_ids.py checks the templates against it)
+TEMPLATE_NAMES = frozenset({"Settings", "Any", "Iterable", "Mapping", "Path"})
+
+
+def reserved_classes() -> frozenset[str]:
+    """Class names a feature may not take: Python's keywords and built-in names (None,
+    True, ValueError...) and the names the generated modules use themselves."""
+    import builtins
+
+    return TEMPLATE_NAMES | frozenset(dir(builtins)) | frozenset(keyword.kwlist)

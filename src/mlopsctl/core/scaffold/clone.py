@@ -94,7 +94,7 @@ def plan_clone(
         raise BadInput(
             f"--from {source}: no substage {source} in this project (see mlopsctl stages)."
         )
-    old = normalise_feature(found[str(src)].feature or "")
+    old = normalise_feature(found[str(src)].feature or "", reserved=False)
     # without a FEATURE the copy gets a name of its own (6.1 monitoring-api -> 6.5
     # monitoring-api-6-5): reusing 6.1's would put both substages in the same files
     new = normalise_feature(

@@ -244,7 +244,7 @@ def plan_init(
     project_name = check_text(name or root.absolute().name, "Project name")
     if package is None:
         try:
-            package = normalise_feature(project_name).snake
+            package = normalise_feature(project_name, reserved=False).snake
         except BadInput:
             raise BadInput(
                 f"Project name '{project_name}' does not give a Python package name; "

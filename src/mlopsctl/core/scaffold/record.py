@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ PROJECT = "project"  # the owner key of the project template's instance
 PRIOR = ""  # the owner of what a shared file held before mlopsctl first wrote it
 INSTANCE_KEYS = ("substage", "feature", "from")  # recorded parameters that are not --set
 MERGES = ("own", "keep", "lines", "blocks")
+INSTANCE_FIELDS = {"template", "parameters", "mlopsctl"}
+ENTRY_FIELDS = {"owner", "sha256", "merge", "parts", "conflict"}
 
 
 @dataclass(frozen=True)
@@ -147,19 +150,30 @@ def read(root: Path) -> Record:
     Every path in it must stay inside the project (the file is committed, so a pull request
     could plant one that does not).
     """
+    for rel in (".mlops", RECORD_PATH, OBJECTS):
+        if os.path.islink(root / rel):
+            raise BadInput(
+                f"{rel} is a symbolic link; mlopsctl keeps its record and store in the project "
+                "and follows no link out of it: replace the link with what it names."
+            )
     path = root / RECORD_PATH
     try:
-        raw_bytes = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw_bytes = fh.read(MAX_RECORD + 1)
     except FileNotFoundError:
         return Record()
     except IsADirectoryError:
         raise _damaged("it is a folder") from None
     except OSError as exc:
         raise BadInput(f"Cannot read {RECORD_PATH} ({exc.strerror}).") from None
+    if len(raw_bytes) > MAX_RECORD:
+        raise _damaged(f"it is larger than {MAX_RECORD // 2**20} MiB")
     try:
         raw = json.loads(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError:
         raise _damaged("it is not UTF-8 text") from None
+    except RecursionError:
+        raise _damaged("it is nested too deeply") from None
     except ValueError as exc:
         conflict = b"<<<<<<<" in raw_bytes
         raise _damaged(
@@ -167,8 +181,77 @@ def read(root: Path) -> Record:
         ) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("files"), dict):
         raise _damaged('it has no "files" mapping')
-    v1 = raw.get("version", 1) == 1
-    return _read_v1(root, raw["files"]) if v1 else _read_v2(root, raw)
+    version = raw.get("version", 1)
+    if type(version) is not int or version not in (1, 2):
+        shown = one_line(json.dumps(version))[:40]
+        raise BadInput(
+            f"{RECORD_PATH} has version {shown}, which this mlopsctl does not read (it reads 1 "
+            "and 2); upgrade mlopsctl if a newer one wrote it, else restore it with "
+            "`git checkout HEAD -- .mlops/generated.json`. Nothing was changed."
+        )
+    unknown = sorted(set(raw) - ({"version", "files"} if version == 1 else TOP_KEYS))
+    if unknown:
+        raise _damaged(f"it has a field this mlopsctl does not know, {one_line(unknown[0])[:40]}")
+    return _read_v1(root, raw["files"]) if version == 1 else _read_v2(root, raw)
+
+
+MAX_RECORD = 64 * 2**20
+TOP_KEYS = {"version", "stages", "files"}
+_OWNER = re.compile(r"[1-9][0-9]{0,2}\.[1-9][0-9]{0,3}")
+MAX_VALUE = 1000  # characters of a recorded parameter's value
+
+
+def _owner_ok(owner: object, prior: bool = False) -> bool:
+    return isinstance(owner, str) and (
+        owner == PROJECT or bool(_OWNER.fullmatch(owner)) or (prior and owner == PRIOR)
+    )
+
+
+def _check_instance(owner: str, template: str, params: dict[str, Any]) -> None:
+    """A recorded instance as if its values were typed again: the record is committed, so a
+    pull request could plant a name that generated code would run."""
+    from mlopsctl.core.config import check_package, check_text
+    from mlopsctl.core.conventions.ids import normalise_feature
+    from mlopsctl.core.scaffold.templates import check_name
+
+    where = f"{RECORD_PATH} stage '{one_line(owner)[:40]}'"
+    if not _owner_ok(owner):
+        raise _damaged(f"'{one_line(owner)[:40]}' is neither the project nor a substage X.Y")
+    if template.startswith("clone:"):
+        if not _OWNER.fullmatch(template[6:]):
+            raise _damaged(f"{where} names template {one_line(template)[:40]}")
+    elif template or owner == PROJECT:
+        try:
+            check_name(template)
+        except BadInput:
+            raise _damaged(f"{where} names template {one_line(template)[:40]}") from None
+    for key, value in params.items():
+        ok_key = isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", key)
+        ok_value = (
+            isinstance(value, (str, bool, int))
+            or (isinstance(value, float) and value == value and abs(value) != float("inf"))
+        ) and not (isinstance(value, str) and len(value) > MAX_VALUE)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**15:
+            ok_value = False
+        if not (ok_key and ok_value):
+            raise _damaged(f"{where} has a parameter {one_line(str(key))[:40]} of no safe value")
+    try:
+        if owner == PROJECT:
+            check_text(str(params.get("name", "")), "Recorded project name")
+            check_package(str(params.get("package", "")))
+        else:
+            feature = params.get("feature")
+            if feature is not None and (
+                not isinstance(feature, str) or normalise_feature(feature, reserved=False).kebab != feature
+            ):
+                raise BadInput(f"feature {one_line(str(feature))[:40]} is not a feature name")
+            if params.get("substage", owner) != owner:
+                raise BadInput("its substage differs from its key")
+            src = params.get("from")
+            if src is not None and not (isinstance(src, str) and _OWNER.fullmatch(src)):
+                raise BadInput("its from is not a substage X.Y")
+    except BadInput as exc:
+        raise _damaged(f"{where}: {str(exc).rstrip('.')}") from None
 
 
 def _read_v1(root: Path, files: dict[str, Any]) -> Record:
@@ -184,7 +267,11 @@ def _read_v1(root: Path, files: dict[str, Any]) -> Record:
             raise _damaged(f"the entry of '{one_line(str(p))}' is not a file record")
         inside(root, p, f"{RECORD_PATH} entry")
         params = e.get("parameters", {})
-        owner = str(params.get("substage") or PROJECT)
+        owner = params.get("substage") or PROJECT
+        if not isinstance(owner, str):
+            raise _damaged(f"the entry of '{one_line(str(p))}' is not a file record")
+        if owner not in rec.instances:
+            _check_instance(owner, e["template"], params)
         version = e.get("mlopsctl", "?")
         rec.instances.setdefault(owner, Instance(owner, e["template"], params, version))
         rec.entries[p] = Entry(
@@ -206,11 +293,20 @@ def _read_v2(root: Path, raw: dict[str, Any]) -> Record:
             and isinstance(i.get("parameters", {}), dict)
         ):
             raise _damaged(f"the stage '{one_line(str(owner))}' is not a stage record")
-        rec.instances[owner] = Instance(
-            owner, i["template"], i.get("parameters", {}), str(i.get("mlopsctl", "?"))
-        )
+        version = i.get("mlopsctl", "?")
+        if not isinstance(version, str) or len(version) > 64 or set(i) - INSTANCE_FIELDS:
+            raise _damaged(f"the stage '{one_line(str(owner))}' is not a stage record")
+        _check_instance(owner, i["template"], i.get("parameters", {}))
+        rec.instances[owner] = Instance(owner, i["template"], i.get("parameters", {}), version)
     for p, e in raw["files"].items():
-        ok = isinstance(e, dict) and _is_hash(e.get("sha256")) and e.get("merge", "own") in MERGES
+        ok = (
+            isinstance(e, dict)
+            and _is_hash(e.get("sha256"))
+            and e.get("merge", "own") in MERGES
+            and type(e.get("conflict", False)) is bool
+            and _owner_ok(e.get("owner", PROJECT), prior=True)
+            and not set(e) - ENTRY_FIELDS
+        )
         parts = e.get("parts") if ok else None
         if ok and parts is None:
             parts = [{"owner": e.get("owner", PROJECT), "sha256": e["sha256"]}]
@@ -220,8 +316,9 @@ def _read_v2(root: Path, raw: dict[str, Any]) -> Record:
             and parts
             and all(
                 isinstance(x, dict)
-                and isinstance(x.get("owner"), str)
+                and _owner_ok(x.get("owner"), prior=True)
                 and _is_hash(x.get("sha256"))
+                and not set(x) - {"owner", "sha256"}
                 for x in parts
             )
         ):
@@ -234,7 +331,7 @@ def _read_v2(root: Path, raw: dict[str, Any]) -> Record:
             e["sha256"],
             e.get("merge", "own"),
             tuple(Part(x["owner"], x["sha256"]) for x in parts),
-            bool(e.get("conflict", False)),
+            e.get("conflict", False),
             inst.template if inst else "",
             inst.parameters if inst else {},
             inst.version if inst else "?",

@@ -42,12 +42,69 @@ def _cache_dir() -> Path | None:
     return path if os.access(path, os.W_OK) else None
 
 
-def _environment(template: Template) -> Any:
-    from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+MAX_OUTPUT = 16 * 2**20  # bytes of one rendered file (a template comes with the repository)
+MAX_VALUE = 2**20  # items or characters one Jinja expression may build
+
+
+def _too_big(what: str) -> BadInput:
+    return BadInput(
+        f"A template expression builds {what}; templates render files of at most "
+        f"{MAX_OUTPUT // 2**20} MiB: fix the template."
+    )
+
+
+def _sized(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() // 8
+    return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
+
+
+def _bounded_class() -> Any:
     from jinja2.sandbox import SandboxedEnvironment
 
+    class BoundedSandbox(SandboxedEnvironment):  # type: ignore[misc]
+        """The sandbox, with ``*``, ``**`` and ``+`` bounded: ``'x' * 10**10`` or
+        ``10 ** 10 ** 10`` are refused before they are computed."""
+
+        intercepted_binops = frozenset(["*", "**", "+"])
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "*":
+                for seq, times in ((left, right), (right, left)):
+                    if isinstance(seq, (str, bytes, list, tuple)) and isinstance(times, int):
+                        if len(seq) * max(times, 0) > MAX_VALUE:
+                            raise _too_big(f"a value of {len(seq)} x {times} items")
+                if isinstance(left, int) and isinstance(right, int):
+                    if left.bit_length() + right.bit_length() > 64 * 1024:
+                        raise _too_big("a number of over 20,000 digits")
+            elif operator == "**":
+                if isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
+                    if right > 64 * 1024 or left.bit_length() * right > 64 * 1024:
+                        raise _too_big(f"the number {left} ** {right}")
+            elif operator == "+" and _sized(left) + _sized(right) > MAX_VALUE:
+                raise _too_big("a value of over a million items")
+            return super().call_binop(context, operator, left, right)
+
+    return BoundedSandbox
+
+
+def render_bounded(template: Any, ctx: dict[str, Any]) -> str:
+    """A Jinja template's text, stopped once it passes :data:`MAX_OUTPUT`."""
+    parts: list[str] = []
+    size = 0
+    for chunk in template.generate(ctx):
+        size += len(chunk)
+        if size > MAX_OUTPUT:
+            raise _too_big(f"a file of over {MAX_OUTPUT // 2**20} MiB")
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def _environment(template: Template) -> Any:
+    from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+
     cache = _cache_dir()
-    return SandboxedEnvironment(
+    return _bounded_class()(
         loader=FileSystemLoader([str(r / "files") for r in template.roots]),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
@@ -171,8 +228,13 @@ def _render_one(
             f"Template '{template.name}' renders {src} outside the project; fix the template."
         )
     if src.endswith(TEMPLATE_SUFFIX):
-        content = env.get_template(src).render(ctx).encode("utf-8")
+        content = render_bounded(env.get_template(src), ctx).encode("utf-8")
     else:
+        if source.stat().st_size > MAX_OUTPUT:
+            raise BadInput(
+                f"Template '{template.name}' file {src} is larger than "
+                f"{MAX_OUTPUT // 2**20} MiB; keep large data out of templates."
+            )
         content = source.read_bytes()
     executable = rel.endswith(".sh") or bool(source.stat().st_mode & stat.S_IXUSR)
     return RenderedFile(rel, content, executable, existing)
@@ -208,5 +270,5 @@ def _substitute(env: Any, text: str, ctx: dict[str, Any]) -> str:
     """A file name: plain ``{{ name }}`` placeholders are replaced without compiling Jinja."""
     plain = _PLACEHOLDER.sub(lambda m: str(_lookup(m.group(1), ctx)), text)
     if "{{" in plain or "{%" in plain:
-        return str(env.from_string(text).render(ctx))
+        return render_bounded(env.from_string(text), ctx)
     return plain

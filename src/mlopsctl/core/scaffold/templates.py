@@ -51,14 +51,23 @@ class Parameter:
                 return True
             if word in ("0", "false", "no", "off"):
                 return False
-            raise BadInput(f"--set {self.name}={text}: expected true or false.")
-        shown = one_line(text)
+            raise BadInput(f"--set {self.name}: expected true or false.")
+        from mlopsctl.core.secrets import shown as masked
+
+        shown = one_line(masked(self.name, text) or "")
+        if len(shown) > 60:
+            shown = f"{shown[:57]}..."
         if self.type in ("int", "float"):
             kind = "a whole number" if self.type == "int" else "a number"
             try:
+                if len(text) > MAX_DIGITS:
+                    raise ValueError(text)
                 value: float = int(text) if self.type == "int" else float(text)
             except ValueError:
-                raise BadInput(f"--set {self.name}={shown}: expected {kind}.") from None
+                raise BadInput(
+                    f"--set {self.name}={shown}: expected {kind} of at most {MAX_DIGITS} "
+                    "characters."
+                ) from None
             low = -math.inf if self.min is None else self.min
             high = math.inf if self.max is None else self.max
             if not (math.isfinite(value) and low <= value <= high):
@@ -67,13 +76,39 @@ class Parameter:
             return value
         if self.choices and text not in self.choices:
             raise BadInput(f"--set {self.name}={shown}: expected one of {', '.join(self.choices)}.")
+        if len(text) > MAX_TEXT:
+            raise BadInput(f"--set {self.name}={shown}: longer than {MAX_TEXT} characters.")
         pattern = self.pattern or SAFE_TEXT
-        if not re.fullmatch(pattern, text):
+        if not _fullmatch(pattern, text, self.name):
             raise BadInput(
                 f"--set {self.name}={shown}: must match {pattern} (it is written into code and "
                 "configuration files)."
             )
         return text
+
+
+MAX_DIGITS = 32
+MAX_TEXT = 1000
+PATTERN_SECONDS = 0.25  # a template's pattern: a backtracking one (``(a+)+$``) is stopped
+
+
+def _fullmatch(pattern: str, text: str, name: str) -> bool:
+    """Whether ``text`` matches the whole ``pattern``, within a time bound (a template's
+    pattern comes with the repository, so it may be one that backtracks for ever)."""
+    import regex
+
+    try:
+        return regex.fullmatch(pattern, text, timeout=PATTERN_SECONDS) is not None
+    except TimeoutError:
+        raise BadInput(
+            f"--set {name}: the template's pattern {one_line(pattern)[:60]} took over "
+            f"{PATTERN_SECONDS:g} s to match; fix the pattern in template.yaml (it backtracks)."
+        ) from None
+    except regex.error as exc:
+        raise BadInput(
+            f"The template's pattern for {name}, {one_line(pattern)[:60]}, is not a regular "
+            f"expression ({exc}); fix template.yaml."
+        ) from None
 
 
 EXISTING = ("conflict", "keep", "append", "blocks")
