@@ -50,8 +50,15 @@ def check(o: EnvCheck) -> int:
         return 0 if report.ok else 1
     if not report.template:
         echo("error: .env.template is missing; it lists every key the project uses.")
-    for key in report.missing:
-        echo(f"error: {key} is in .env.template but set by no .env file or variable")
+    if report.template and report.missing and not report.files:
+        count = len(report.missing)
+        echo(
+            f"error: no .env file: copy the template and fill in its {count} "
+            f"key{'s' if count != 1 else ''} (`cp .env.template .env`)"
+        )
+    else:
+        for key in report.missing:
+            echo(f"error: {key} is in .env.template but set by no .env file or variable")
     for name in report.tracked:
         echo(f"error: {name} is tracked by git; run `git rm --cached {name}` (it holds secrets)")
     for where in report.leaks:

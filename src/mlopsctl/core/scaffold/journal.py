@@ -79,7 +79,8 @@ def dump(entries: list[Entry]) -> bytes:
             f"Cannot keep mlopsctl's journal key at {key_path()}; make that folder writable "
             "(or set XDG_STATE_HOME to one that is)."
         )
-    return json.dumps({"version": VERSION, "entries": body, "mac": _mac(key, body.encode())}).encode()
+    mac = _mac(key, body.encode())
+    return json.dumps({"version": VERSION, "entries": body, "mac": mac}).encode()
 
 
 def _refuse(path: Path, why: str) -> BadInput:

@@ -13,7 +13,6 @@ the user: stays deleted), ``remove`` (no longer generated and pristine: removed)
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path

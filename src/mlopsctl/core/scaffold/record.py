@@ -242,7 +242,8 @@ def _check_instance(owner: str, template: str, params: dict[str, Any]) -> None:
         else:
             feature = params.get("feature")
             if feature is not None and (
-                not isinstance(feature, str) or normalise_feature(feature, reserved=False).kebab != feature
+                not isinstance(feature, str)
+                or normalise_feature(feature, reserved=False).kebab != feature
             ):
                 raise BadInput(f"feature {one_line(str(feature))[:40]} is not a feature name")
             if params.get("substage", owner) != owner:

@@ -62,25 +62,24 @@ def _sized(value: Any) -> int:
 def _bounded_class() -> Any:
     from jinja2.sandbox import SandboxedEnvironment
 
-    class BoundedSandbox(SandboxedEnvironment):  # type: ignore[misc]
+    class BoundedSandbox(SandboxedEnvironment):
         """The sandbox, with ``*``, ``**`` and ``+`` bounded: ``'x' * 10**10`` or
         ``10 ** 10 ** 10`` are refused before they are computed."""
 
         intercepted_binops = frozenset(["*", "**", "+"])
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            ints = isinstance(left, int) and isinstance(right, int)
             if operator == "*":
                 for seq, times in ((left, right), (right, left)):
-                    if isinstance(seq, (str, bytes, list, tuple)) and isinstance(times, int):
-                        if len(seq) * max(times, 0) > MAX_VALUE:
-                            raise _too_big(f"a value of {len(seq)} x {times} items")
-                if isinstance(left, int) and isinstance(right, int):
-                    if left.bit_length() + right.bit_length() > 64 * 1024:
-                        raise _too_big("a number of over 20,000 digits")
+                    sequence = isinstance(seq, (str, bytes, list, tuple))
+                    if sequence and isinstance(times, int) and len(seq) * max(times, 0) > MAX_VALUE:
+                        raise _too_big(f"a value of {len(seq)} x {times} items")
+                if ints and left.bit_length() + right.bit_length() > 64 * 1024:
+                    raise _too_big("a number of over 20,000 digits")
             elif operator == "**":
-                if isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
-                    if right > 64 * 1024 or left.bit_length() * right > 64 * 1024:
-                        raise _too_big(f"the number {left} ** {right}")
+                if ints and abs(left) > 1 and left.bit_length() * max(right, 0) > 64 * 1024:
+                    raise _too_big(f"the number {left} ** {right}")
             elif operator == "+" and _sized(left) + _sized(right) > MAX_VALUE:
                 raise _too_big("a value of over a million items")
             return super().call_binop(context, operator, left, right)

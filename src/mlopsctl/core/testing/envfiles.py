@@ -68,9 +68,21 @@ def layer_files(root: Path, name: str | None, required: bool) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
+MAX_ENV_FILE = 4 * 2**20
+
+
 def read(path: Path) -> dict[str, str | None]:
     from dotenv import dotenv_values
 
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > MAX_ENV_FILE:
+        raise BadInput(
+            f"{path.name} is larger than {MAX_ENV_FILE // 2**20} MiB; an .env file holds "
+            "KEY=value lines: check what it holds."
+        )
     return dict(dotenv_values(path))
 
 
@@ -107,6 +119,7 @@ class Report:
     tracked: list[str]
     template: bool
     leaks: list[str] = field(default_factory=list)  # path:line of secret-shaped values
+    files: list[str] = field(default_factory=list)  # the .env layers found
 
     @property
     def ok(self) -> bool:
@@ -120,6 +133,7 @@ class Report:
             "not_in_template": self.extra,
             "tracked": self.tracked,
             "secrets": self.leaks,
+            "files": self.files,
         }
 
 
@@ -152,4 +166,4 @@ def check(
     have = set(merged.variables) | {k for k in expected if k in env}
     missing = [k for k in expected if k not in have]
     extra = [k for k in merged.variables if k not in expected]
-    return Report(missing, extra, tracked, template.is_file())
+    return Report(missing, extra, tracked, template.is_file(), files=merged.files)
