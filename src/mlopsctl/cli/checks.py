@@ -35,7 +35,10 @@ def check_names(o: CheckNames) -> int:
             if fmt == "github":
                 echo(annotate("error", f"expected {v.expected}", v.path, f"check-names: {v.rule}"))
             else:
-                echo(f"{v.path}: {v.rule}: expected {v.expected}")
+                hint = f"; did you mean {v.suggestion}?" if v.suggestion else ""
+                echo(f"{v.path}: {v.rule}: expected {v.expected}{hint}")
+        if fmt == "text" and not report.violations:
+            echo(f"check-names: ok ({report.checked} file{'s' if report.checked != 1 else ''})")
         if fmt == "text" and report.violations:
             n = len(report.violations)
             echo(
@@ -102,7 +105,14 @@ def _failure(sha: str | None, subject: str, finding: Finding) -> dict[str, objec
 
 
 def _hint(finding: Finding) -> str:
-    return f"; did you mean `{finding.suggestion.splitlines()[0]}`?" if finding.suggestion else ""
+    """The suggestion on the same line; a message of several lines keeps them, written as
+    ``\\n`` (so a missing blank line before the body is not 'fixed' by dropping the body)."""
+    if not finding.suggestion:
+        return ""
+    text = one_line(finding.suggestion.rstrip("\n"))
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return f"; did you mean `{text}`?"
 
 
 def check_commit(o: CheckCommit) -> int:
@@ -145,6 +155,10 @@ def check_commit(o: CheckCommit) -> int:
     return 0 if finding is None else 1
 
 
+def _commits(n: int) -> str:
+    return f"{n} commit" if n == 1 else f"{n} commits"
+
+
 def _masked(text: str) -> str:
     """A message as printed: the secrets pasted into it (a URL password, a token) masked."""
     from mlopsctl.core.secrets import mask_text
@@ -180,13 +194,21 @@ def _check_range(spec: str, types: list[str], scope_pattern: str | None, fmt: st
         text = _masked(f"{c.sha[:10]} '{f['subject']}': {finding.error}{_hint(finding)}")
         echo(annotate("error", text, title="check-commit") if fmt == "github" else text)
     if fmt == "text":
-        note = f" ({len(skipped)} synthetic merge skipped)" if skipped else ""
+        note = (
+            f" ({len(skipped)} synthetic merge{'s' if len(skipped) != 1 else ''} skipped)"
+            if skipped
+            else ""
+        )
         if failures:
             echo(
-                f"{len(failures)} of {checked} commits in {spec} break Conventional Commits{note}."
+                f"{len(failures)} of {_commits(checked)} in {spec} break "
+                f"Conventional Commits{note}."
             )
         else:
-            echo(f"{checked} commits in {spec} follow Conventional Commits{note}.")
+            echo(
+                f"{_commits(checked)} in {spec} follow{'s' if checked == 1 else ''} "
+                f"Conventional Commits{note}."
+            )
     return 1 if failures else 0
 
 
@@ -231,7 +253,7 @@ def check_push(o: CheckPush) -> int:
                         "suggestion": r.verdict.suggestion,
                         "checked": len(r.commits),
                         "failures": [
-                            _failure(c.sha, one_line(c.message.split("\n", 1)[0]), f)
+                            _failure(c.sha, _masked(one_line(c.message.split("\n", 1)[0])), f)
                             for c, f in r.failures
                         ],
                     }
@@ -267,7 +289,7 @@ def _print_ref(r: push.RefReport, remote: str, fmt: str) -> None:
     if r.failures:
         n = len(r.failures)
         say(
-            f"{n} of {len(r.commits)} commits pushed to '{shown}' break Conventional Commits; "
+            f"{n} of {_commits(len(r.commits))} pushed to '{shown}' break Conventional Commits; "
             "reword them (git rebase -i, reword) and push again."
         )
     if r.ok and fmt == "text":

@@ -146,6 +146,16 @@ class Rules:
     def _explain(self, name: str) -> tuple[str, str | None]:
         prefix, slash, rest = name.partition("/")
         if not slash:
+            # Feature_Monitoring: the kind is there, only its slash is missing
+            m = re.match(r"^([A-Za-z]+)[-_ ]+(.+)$", name)
+            kind = PREFIXES.get(m.group(1).lower()) if m else None
+            if m and kind is not None and (kind in self.shapes or kind == "feature"):
+                fixed = f"{kind}/{m.group(2)}"
+                verdict = self.check(fixed)
+                return (
+                    f"a branch type is followed by '/': {kind}/...; allowed: {self._allowed()}",
+                    fixed if verdict.ok else verdict.suggestion,
+                )
             desc = kebab(name)
             return (
                 f"a branch needs a type prefix; allowed: {self._allowed()}",

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from mlopsctl.core.config import Stage
-from mlopsctl.errors import BadInput
+from mlopsctl.errors import BadInput, one_line
 
 _STAGE_ID = re.compile(r"([0-9]+)\.([0-9]+)")
 MAX_FEATURE = 64
@@ -34,10 +34,10 @@ class Feature:
 def parse_substage(text: str, stages: dict[int, Stage]) -> SubstageId:
     """Parse ``X.Y``; X must be a stage of the project, Y a positive integer."""
     known = ", ".join(str(n) for n in sorted(stages))
-    m = _STAGE_ID.fullmatch(text.strip())
+    m = _STAGE_ID.fullmatch(text) if len(text) <= 16 else None
     if not m:
         raise BadInput(
-            f"Stage id '{text}' is not of the form X.Y; "
+            f"Stage id '{one_line(text)[:40]}' is not of the form X.Y; "
             f"use a stage ({known}) and a substage number, e.g. 6.1."
         )
     x, y = int(m.group(1)), int(m.group(2))
@@ -50,7 +50,13 @@ def parse_substage(text: str, stages: dict[int, Stage]) -> SubstageId:
 
 def parse_stage(text: str, stages: dict[int, Stage]) -> tuple[int, int | None]:
     """Parse ``X`` or ``X.Y`` (used by ``--stage`` filters)."""
-    if text.isdigit() and int(text) in stages and text == str(int(text)):
+    if (
+        text.isascii()
+        and text.isdigit()
+        and len(text) <= 3
+        and text == str(int(text))
+        and int(text) in stages
+    ):
         return int(text), None
     sub = parse_substage(text, stages)
     return sub.stage.number, sub.number

@@ -25,10 +25,11 @@ _TEST_HELPERS = {"__init__.py", "conftest.py"}
 
 
 class Violation:
-    __slots__ = ("expected", "path", "rule")
+    __slots__ = ("expected", "path", "rule", "suggestion")
 
-    def __init__(self, path: str, rule: str, expected: str) -> None:
+    def __init__(self, path: str, rule: str, expected: str, suggestion: str | None = None) -> None:
         self.path, self.rule, self.expected = path, rule, expected
+        self.suggestion = suggestion
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Violation) and self.as_dict() == other.as_dict()
@@ -39,8 +40,13 @@ class Violation:
     def __repr__(self) -> str:
         return f"Violation({self.path!r}, {self.rule!r}, {self.expected!r})"
 
-    def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "rule": self.rule, "expected": self.expected}
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "path": self.path,
+            "rule": self.rule,
+            "expected": self.expected,
+            "suggestion": self.suggestion,
+        }
 
 
 class _Rule:
@@ -110,7 +116,42 @@ class Rules:
         self.y = y
 
     def check(self, path: str) -> Violation | None:
-        """Check one path relative to the project root (``/`` separators)."""
+        """Check one path relative to the project root (``/`` separators); a violation names
+        the nearest valid name where one is found."""
+        found = self._check(path)
+        if found is not None:
+            found.suggestion = self.nearest(path)
+        return found
+
+    def nearest(self, path: str) -> str | None:
+        """The first of a few spellings of ``path``'s name (lower case, snake_case,
+        kebab-case, ``stage-<X>``, a missing ``test_`` prefix) that the rules accept."""
+        folder, slash, name = path.rpartition("/")
+        stem, dot, ext = name.partition(".")
+        rest = f"{dot}{ext}".lower()
+        words = [w for w in re.split(r"[^A-Za-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", stem))]
+        words = [w.lower() for w in words if w]
+        snake, kebab = "_".join(words), "-".join(words)
+        candidates = [
+            name.lower(),
+            snake + rest,
+            kebab + rest,
+            f"test_{snake}{rest}",
+            re.sub(r"stage[-_.]?(\d)", r"stage-\1", name.lower()),
+            re.sub(r"^docker[-_.]?compose[-_.]", "docker-compose.", name.lower()),
+            re.sub(r"^(\d+)[._-](\d+)[._-]", r"\1.\2-", kebab) + rest,
+        ]
+        if name.lower().startswith(("docker", "compose")):
+            tail = re.sub(r"^(?:docker[-_.]?)?compose[-_.]?", "", name.lower()).removesuffix(".yml")
+            tail = re.sub(r"stage[-_.]?(\d)", r"stage-\1", re.sub(r"[^a-z0-9.]+", "-", tail))
+            candidates.append(f"docker-compose.{tail.strip('-.')}.yml")
+        for candidate in candidates:
+            full = f"{folder}{slash}{candidate}"
+            if candidate and candidate != name and self._check(full) is None:
+                return full
+        return None
+
+    def _check(self, path: str) -> Violation | None:
         if self.ignore:
             import fnmatch
 

@@ -8,7 +8,6 @@ from mlopsctl.core.config import Config
 from mlopsctl.core.conventions.ids import parse_substage
 from mlopsctl.core.scaffold import create, lifecycle, record
 from mlopsctl.core.scaffold.create import Scaffold
-from mlopsctl.core.scaffold.plan import Plan
 from mlopsctl.errors import BadInput
 
 # what an update would do to a file that is not "in step"
@@ -92,11 +91,9 @@ def plan_destroy(config: Config, substage: str, force: bool = False) -> Scaffold
     owner = str(parse_substage(substage, config.stages))
     rec = record.read(root)
     if owner not in rec.instances:
-        return Scaffold(
-            lifecycle.Outcome(Plan(root), None),
-            "destroy",
-            {"substage": owner},
-            [f"substage {owner} is not in {record.RECORD_PATH}: nothing to remove."],
+        raise BadInput(
+            f"Substage {owner} is not in {record.RECORD_PATH}, so there is nothing of it to "
+            "remove; `mlopsctl stages` lists the substages mlopsctl made."
         )
     outcome = lifecycle.plan(root, rec, {owner: None}, "destroy", force)
     return Scaffold(outcome, "destroy", {"substage": owner}, list(outcome.notes))
