@@ -142,7 +142,8 @@ def test_destroy_stage_restores_the_tree_and_spares_other_stages(project: Path) 
     after_6_1 = contents(project)
     ok(project, "destroy-stage", "6.1")
     assert contents(project) == before  # shared files, record and store included
-    ok(project, "destroy-stage", "6.1")
+    again = mlopsctl(project, "destroy-stage", "6.1")  # it is gone: nothing of it to remove
+    assert again.returncode == 2 and "not in .mlops/generated.json" in again.stderr
     assert contents(project) == before
 
     ok(project, "new-stage", "6.1", "monitoring-api", "--template", "monitoring")

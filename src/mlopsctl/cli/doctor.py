@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from mlopsctl.cli.plain import emit_json
@@ -17,7 +18,18 @@ def doctor(o: Doctor) -> int:
 
     if o.fail_under is not None and not 0 <= o.fail_under <= 100:
         raise BadInput(f"--fail-under {o.fail_under:g} is outside 0-100; give a percentage.")
-    report = readiness.run(config.load_project())
+    cfg = config.load_project()
+    if o.json or not sys.stderr.isatty():
+        report = readiness.run(cfg)
+    else:
+        from rich.console import Console
+
+        with Console(stderr=True).status("doctor: running the checks") as status:
+
+            def progress(check: readiness.Check, done: int, total: int) -> None:
+                status.update(f"doctor: {done}/{total} checks done ({check.title})")
+
+            report = readiness.run(cfg, progress)
     if o.json:
         emit_json({**report.as_dict(), "fail_under": o.fail_under})
     else:

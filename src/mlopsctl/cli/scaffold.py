@@ -34,6 +34,8 @@ def _finish(
     plan = sc.plan
     written: list[str] = []
     stopped = bool(plan.conflicts or sc.foreign)  # --force never overwrites another's files
+    if not stopped:
+        sc.notes.extend(_new_requirements(sc, dry_run))
     if not stopped and not dry_run:
         written = sc.apply()
         if after is not None:
@@ -88,8 +90,38 @@ def init(o: Init) -> int:
     with create.project_lock(directory) as completed:
         sc = create.plan_init(directory, name=name, package=o.package, force=o.force)
         sc.notes.extend(_recovered(completed))
+        if not o.dry_run and not sc.plan.conflicts:
+            sc.notes.append(_next_steps(directory, str(sc.parameters.get("name", ""))))
         after = None if o.no_git else (lambda: create.init_git(directory))
         return _finish(sc, "mlopsctl init", o.dry_run, o.json, f"init {o.directory}", after)
+
+
+def _new_requirements(sc: Scaffold, dry_run: bool) -> list[str]:
+    """A note when requirements.txt gains lines: the suites need them installed."""
+    action = next((a for a in sc.plan.writes if a.path == "requirements.txt"), None)
+    if action is None:
+        return []
+    target = sc.plan.root / "requirements.txt"
+    before = set(target.read_text(errors="replace").splitlines()) if target.is_file() else set()
+    lines = action.file.content.decode("utf-8", "replace").splitlines()
+    added = [x.strip() for x in lines if x.strip() and not x.startswith("#") and x not in before]
+    if not added or not before:
+        return []
+    verb = "would gain" if dry_run else "gained"
+    return [
+        f"requirements.txt {verb} {', '.join(added)}: install them before running the tests "
+        "(`python -m pip install -r requirements.txt`)."
+    ]
+
+
+def _next_steps(directory: Path, name: str) -> str:
+    where = directory.absolute()
+    cd = "" if where == Path.cwd() else f"cd {where} && "
+    return (
+        f"project '{name}' is in {where}; next: `{cd}mlopsctl new-stage 6.1 monitoring-api` "
+        "adds a substage, `mlopsctl hooks install` turns on the git hooks, `mlopsctl doctor` "
+        "shows what production still needs."
+    )
 
 
 def _recovered(completed: list[str]) -> list[str]:

@@ -151,10 +151,10 @@ class Rules:
             kind = PREFIXES.get(m.group(1).lower()) if m else None
             if m and kind is not None and (kind in self.shapes or kind == "feature"):
                 fixed = f"{kind}/{m.group(2)}"
-                verdict = self.check(fixed)
+                slashed = self.check(fixed)
                 return (
                     f"a branch type is followed by '/': {kind}/...; allowed: {self._allowed()}",
-                    fixed if verdict.ok else verdict.suggestion,
+                    fixed if slashed.ok else slashed.suggestion,
                 )
             desc = kebab(name)
             return (

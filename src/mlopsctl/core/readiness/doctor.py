@@ -94,14 +94,28 @@ class Doctor:
         self.root = config.require_root()
         self.repo = repo.toplevel(self.root)  # None outside git: the git checks skip
 
-    def run(self) -> Report:
+    def run(self, on_done: Callable[[Check, int, int], None] | None = None) -> Report:
+        """Every check, four at a time; ``on_done(check, done, total)`` after each (the CLI
+        shows progress with it)."""
         checks: list[Callable[[], Check]] = [
             self.ci_workflow, self.tests, self.coverage, self.monitoring, self.ops_guides,
             self.env_template, self.env_tracked, self.hooks, self.branch, self.clean_tree,
             self.compose_files, self.deploy_health, self.templates_current,
         ]  # fmt: skip
+        import threading
+
+        lock, done = threading.Lock(), [0]
+
+        def one(check: Callable[[], Check]) -> Check:
+            result = check()
+            if on_done is not None:
+                with lock:
+                    done[0] += 1
+                    on_done(result, done[0], len(checks))
+            return result
+
         with ThreadPoolExecutor(max_workers=4) as pool:
-            return Report(list(pool.map(lambda check: check(), checks)))
+            return Report(list(pool.map(one, checks)))
 
     # --- CI and tests --------------------------------------------------------------------
 
@@ -390,5 +404,5 @@ class Doctor:
         return failed(f"{files} file(s) behind the templates in {', '.join(owners)}", fix)
 
 
-def run(config: Config) -> Report:
-    return Doctor(config).run()
+def run(config: Config, on_done: Callable[[Check, int, int], None] | None = None) -> Report:
+    return Doctor(config).run(on_done)

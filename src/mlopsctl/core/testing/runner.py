@@ -125,7 +125,7 @@ def resolve_suites(names: list[str], root: Path) -> list[str]:
     out: list[str] = []
     for name in names:
         if name == "all":
-            wanted = [s for s in SUITES if (root / "tests" / s).is_dir()] or list(DEFAULT_SUITES)
+            wanted = list(SUITES)  # a suite without a folder gets its "no tests" row
         elif name in SUITES:
             wanted = [name]
         else:
@@ -302,13 +302,18 @@ def _run_suite(
         if code == 4:
             message = _error_line(output) or "see pytest's message above"
             raise BadInput(f"pytest rejected the arguments of the {suite} suite: {message}")
-        if code in (0, 1, 5) and xml.exists():
+        errors_before = res.errors
+        counted = code in (0, 1, 2, 5) and (xml.exists() or done.counts is not None)
+        # 2: interrupted, as by errors while collecting: those count as errors of the suite
+        if counted and xml.exists():
             _add_junit_counts(res, xml, suite_el)
-        elif code in (0, 1, 5) and done.counts is not None:
+        elif counted and done.counts is not None:
             for key in ("passed", "failed", "skipped", "errors"):
                 setattr(res, key, getattr(res, key) + done.counts[key])
             res.failures.extend(done.failures)
-        elif code != 5:
+        if counted and code == 2 and res.errors > errors_before:
+            res.message = _collection_message(res, python, root)
+        elif code != 5 and (not counted or code == 2):
             res.status = "error"
             detail = _tail(output) or "see its output above"
             res.message = f"pytest exited with {code}: {detail}"
@@ -324,6 +329,49 @@ def _run_suite(
             where = f" for stage {options.stage}" if options.stage else ""
             res.message = f"no tests in tests/{suite}{where}"
     return res
+
+
+def _collection_message(res: SuiteResult, python: str, root: Path) -> str:
+    """What stopped the suite's collection, in one sentence: the erroring modules, and where
+    a module is missing, that the project's requirements are not installed in ``python``."""
+    import re
+
+    bad = [f["test"] for f in res.failures if "::" not in f["test"]]
+    names = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+    text = f"collection stopped on errors in {names or 'its modules'}"
+    for failure in res.failures:
+        missing = re.search(r"No module named '([^'.]+)", failure["output"])
+        if not missing:
+            continue
+        module = missing.group(1)
+        if _required(root, module):
+            return (
+                f"{text}: No module named '{module}' in {python}, so the project's "
+                f"requirements are not installed there: run `{python} -m pip install -r "
+                "requirements.txt`"
+            )
+        return (
+            f"{text}: No module named '{module}' in {python}; install it there, and add it to "
+            "requirements.txt if the project needs it"
+        )
+    return text
+
+
+def _required(root: Path, module: str) -> bool:
+    """Whether requirements.txt names the distribution of ``module`` (compared as pip
+    normalises names: case, ``-``, ``_`` and ``.`` alike)."""
+    import re
+
+    try:
+        text = (root / "requirements.txt").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    wanted = re.sub(r"[-_.]+", "-", module).lower()
+    for line in text.splitlines():
+        name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+        if name and re.sub(r"[-_.]+", "-", name.group(1)).lower() == wanted:
+            return True
+    return False
 
 
 def _error_line(text: str) -> str:
