@@ -226,9 +226,11 @@ class ExitHandlers:
 
 def first_lines(text: str, count: int = 12, width: int = 200) -> str:
     """The last ``count`` lines of a failure's report (where the assertion is), each cut to
-    ``width`` characters."""
+    ``width`` characters, secrets masked (a test's output may print a token)."""
+    from mlopsctl.core.secrets import mask_text
+
     lines = [line[:width] for line in text.rstrip().splitlines()]
-    return "\n".join(lines[-count:])
+    return mask_text("\n".join(lines[-count:]))
 
 
 class Counter:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from mlopsctl.core import proc
 from mlopsctl.core.config import Config
 from mlopsctl.core.conventions.ids import parse_stage
+from mlopsctl.core.secrets import mask_text
 from mlopsctl.errors import BadInput, Missing
 
 if TYPE_CHECKING:
@@ -316,7 +317,7 @@ def _run_suite(
         elif code != 5 and (not counted or code == 2):
             res.status = "error"
             detail = _tail(output) or "see its output above"
-            res.message = f"pytest exited with {code}: {detail}"
+            res.message = mask_text(f"pytest exited with {code}: {detail}")
     for script in bash:
         _run_bash(root, script, env, res, suite_el)
     res.junit = suite_el
