@@ -53,10 +53,12 @@ def start(
     capture: bool = True,
     input: str | None = None,
     pass_fds: Sequence[int] = (),
+    output_fd: int | None = None,
 ) -> Running:
     """Start ``cmd`` (an argument list, never a shell string); a missing program is
-    :class:`Missing`. The caller may work while it runs, then calls ``finish``."""
-    pipe = subprocess.PIPE if capture else None
+    :class:`Missing`. The caller may work while it runs, then calls ``finish``.
+    ``output_fd``: where its stdout and stderr go instead (not captured)."""
+    pipe: int | None = subprocess.PIPE if capture else output_fd
     try:
         child = subprocess.Popen(
             list(cmd), cwd=cwd, env=dict(env) if env is not None else None, text=True,

@@ -73,6 +73,24 @@ def mask_text(text: str) -> str:
     return s.BASE64.sub(_base64_pair, text)
 
 
+class LineMasker:
+    """:func:`mask_text` for output that arrives a line at a time: the lines of a private
+    key between its BEGIN and END lines are masked too, though no one of them shows a shape."""
+
+    def __init__(self) -> None:
+        self.in_key = False
+
+    def line(self, text: str) -> str:
+        if self.in_key:
+            if "-----END " in text:
+                self.in_key = False
+            return MASK + ("\n" if text.endswith("\n") else "")
+        if "PRIVATE KEY" in text and "-----BEGIN " in text:
+            after = text[text.index("-----BEGIN ") :]
+            self.in_key = "-----END " not in after
+        return mask_text(text)
+
+
 def shown(key: str, value: str | None) -> str | None:
     """What to print for ``key=value``: the mask for a secret key, else the value masked."""
     if value is None or value == "":

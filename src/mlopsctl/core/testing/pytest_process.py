@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,8 +52,6 @@ def startup_vars(env: Mapping[str, str]) -> dict[str, str]:
 
 def can_fork(python: str, env: Mapping[str, str]) -> bool:
     """Whether ``python -m pytest`` under ``env`` can run as a fork of this process."""
-    import threading
-
     return (
         sys.platform.startswith("linux")
         and os.path.abspath(python) == os.path.abspath(sys.executable)
@@ -79,10 +78,19 @@ class Started:
         pid: int | None = None,
         scratch: Path | None = None,
         fresh: proc.Running | None = None,
+        relay: Relay | None = None,
     ) -> None:
         self.capture, self.pid, self.scratch, self.fresh = capture, pid, scratch, fresh
+        self.relay = relay
 
     def wait(self) -> Finished:
+        try:
+            return self._wait()
+        finally:
+            if self.relay is not None:
+                self.relay.join()
+
+    def _wait(self) -> Finished:
         if self.fresh is not None:
             done = self.fresh.finish(check=False)
             output = (done.stderr or "") + (done.stdout or "")
@@ -119,9 +127,20 @@ def start(
     With a ``scratch`` folder (for the child's counts and output) it runs as a fork, which
     the caller has checked with :func:`can_fork`; without one, as a fresh interpreter.
     """
+    relay = None if capture else Relay()
+    colour = relay is not None and sys.stdout.isatty() and "NO_COLOR" not in env
+    if colour and not any(a.startswith("--color") for a in args):
+        args = [*args, "--color=yes"]  # it writes to the relay's pipe, not a terminal
     if scratch is None:
-        running = proc.start([python, "-m", "pytest", *args], cwd=cwd, env=env, capture=capture)
-        return Started(capture, fresh=running)
+        try:
+            running = proc.start(
+                [python, "-m", "pytest", *args], cwd=cwd, env=env, capture=capture,
+                output_fd=relay.write_fd if relay is not None else None,
+            )  # fmt: skip
+        finally:
+            if relay is not None:
+                relay.started()
+        return Started(capture, fresh=running, relay=relay)
     counts_file = scratch / "counts.json"
     counts_file.unlink(missing_ok=True)
     sys.stdout.flush()
@@ -132,9 +151,44 @@ def start(
     pid = os.fork()
     if pid == 0:  # the child: never returns
         output_file = scratch / "output.txt" if capture else None
+        if relay is not None:
+            os.dup2(relay.write_fd, 1)
+            os.dup2(relay.write_fd, 2)
         _child(list(args), cwd, dict(env), counts_file, output_file)
     gc.unfreeze()
-    return Started(capture, pid=pid, scratch=scratch)
+    if relay is not None:
+        relay.started()
+    return Started(capture, pid=pid, scratch=scratch, relay=relay)
+
+
+class Relay:
+    """pytest's output on its way to the terminal, line by line, with secrets masked (a test
+    or pytest's own usage error may print a token): a pipe, and a thread that copies it."""
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        self.thread: threading.Thread | None = None
+
+    def started(self) -> None:
+        """The child holds the writing end now: close ours, and start copying."""
+        os.close(self.write_fd)
+        self.thread = threading.Thread(target=self._copy, daemon=True)
+        self.thread.start()
+
+    def _copy(self) -> None:
+        from mlopsctl.core.secrets import LineMasker
+
+        out = sys.stdout.fileno()
+        masker = LineMasker()
+        with open(self.read_fd, "rb", closefd=True) as pipe:
+            for line in pipe:
+                text = masker.line(line.decode("utf-8", "replace"))
+                with contextlib.suppress(OSError):
+                    os.write(out, text.encode("utf-8", "replace"))
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
 
 
 def _shell_code(code: int) -> int:
@@ -229,8 +283,8 @@ def first_lines(text: str, count: int = 12, width: int = 200) -> str:
     ``width`` characters, secrets masked (a test's output may print a token)."""
     from mlopsctl.core.secrets import mask_text
 
-    lines = [line[:width] for line in text.rstrip().splitlines()]
-    return mask_text("\n".join(lines[-count:]))
+    lines = [line[:width] for line in mask_text(text).rstrip().splitlines()]
+    return "\n".join(lines[-count:])
 
 
 class Counter:
