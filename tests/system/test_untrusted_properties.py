@@ -79,7 +79,7 @@ def judged(kind: str, folder: Path, args: list[str]) -> int:
     assert "Traceback" not in err and "unexpected" not in err, (args, err)
     if code:
         assert len(err.strip().splitlines()) == 1, (args, err)
-    if code in (2, 3) and "--dry-run" in args or code == 2:
+    if (code in (2, 3) and "--dry-run" in args) or code == 2:
         assert snapshot(folder) == before, (args, code, err)
     return code
 
