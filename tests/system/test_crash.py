@@ -95,7 +95,12 @@ def check_after_crash(old: dict[str, bytes], new: dict[str, bytes], now: dict[st
 
 def finish_and_compare(project: Path, args: list[str], new: dict[str, bytes]) -> None:
     again = mlopsctl(project, *args)
-    assert again.returncode == 0, again.stderr
+    if args[0] == "destroy-stage" and again.returncode == 2:
+        # killed after its last change (the store folder's rmdir): it is done, and a destroy
+        # of a substage that is gone says so
+        assert "is not in .mlops/generated.json" in again.stderr
+    else:
+        assert again.returncode == 0, again.stderr
     assert tree(project) == new
     assert not (project / ".mlops/tmp").exists()
     status = git(project, "status", "--porcelain", "--untracked-files=all", "--", ".mlops")

@@ -15,7 +15,7 @@ from mlopsctl.cli.plain import emit_json
 
 if TYPE_CHECKING:
     from mlopsctl.cli.commands import DestroyStage, Init, NewStage, Stages, TemplatesList, Update
-    from mlopsctl.core.scaffold.create import Scaffold
+    from mlopsctl.core.scaffold.create import Recovery, Scaffold
 
 
 def _finish(
@@ -87,9 +87,9 @@ def init(o: Init) -> int:
         import typer
 
         name = typer.prompt("Project name", default=directory.absolute().name)
-    with create.project_lock(directory) as completed:
+    with create.project_lock(directory) as recovery:
         sc = create.plan_init(directory, name=name, package=o.package, force=o.force)
-        sc.notes.extend(_recovered(completed))
+        sc.notes.extend(_recovered(recovery))
         if not o.dry_run and not sc.plan.conflicts:
             sc.notes.append(_next_steps(directory, str(sc.parameters.get("name", ""))))
         after = None if o.no_git else (lambda: create.init_git(directory))
@@ -124,10 +124,10 @@ def _next_steps(directory: Path, name: str) -> str:
     )
 
 
-def _recovered(completed: list[str]) -> list[str]:
-    if not completed:
+def _recovered(recovery: Recovery) -> list[str]:
+    if not recovery.paths:
         return []
-    return [f"finished the writes of an interrupted run first: {', '.join(completed)}"]
+    return [f"finished the writes of an interrupted run first: {', '.join(recovery.paths)}"]
 
 
 def new_stage(o: NewStage) -> int:
@@ -139,7 +139,7 @@ def new_stage(o: NewStage) -> int:
         from mlopsctl.errors import BadInput
 
         raise BadInput("--from copies a substage; it takes no --template, --set or --with-compose.")
-    with create.project_lock(cfg.require_root()) as completed:
+    with create.project_lock(cfg.require_root()) as recovery:
         if o.source is not None:
             from mlopsctl.core.scaffold.clone import plan_clone
 
@@ -149,7 +149,7 @@ def new_stage(o: NewStage) -> int:
                 cfg, o.substage, o.feature, o.template,
                 create.parse_sets(o.sets), o.with_compose, o.force,
             )  # fmt: skip
-        sc.notes.extend(_recovered(completed))
+        sc.notes.extend(_recovered(recovery))
         command = _new_stage_command(o)
         return _finish(sc, command, o.dry_run, o.json, f"new-stage {o.substage}")
 
@@ -182,9 +182,9 @@ def update(o: Update) -> int:
     from mlopsctl.core.scaffold.update import plan_update
 
     cfg = config.load_project()
-    with create.project_lock(cfg.require_root()) as completed:
+    with create.project_lock(cfg.require_root()) as recovery:
         sc = plan_update(cfg, o.substages, o.all)
-        sc.notes.extend(_recovered(completed))
+        sc.notes.extend(_recovered(recovery))
         return _finish(sc, "mlopsctl update", o.dry_run, o.json, "update", lifecycle=True)
 
 
@@ -194,9 +194,9 @@ def destroy_stage(o: DestroyStage) -> int:
     from mlopsctl.core.scaffold.update import plan_destroy
 
     cfg = config.load_project()
-    with create.project_lock(cfg.require_root()) as completed:
-        sc = plan_destroy(cfg, o.substage, o.force)
-        sc.notes.extend(_recovered(completed))
+    with create.project_lock(cfg.require_root()) as recovery:
+        sc = plan_destroy(cfg, o.substage, o.force, recovered=recovery.interrupted)
+        sc.notes.extend(_recovered(recovery))
         title = f"destroy-stage {o.substage}"
         return _finish(sc, f"mlopsctl {title}", o.dry_run, o.json, title, lifecycle=True)
 

@@ -204,13 +204,17 @@ def _boot_id() -> str:
         return ""
 
 
-def _process_start(pid: int) -> str:
-    """The start time of process ``pid`` (clock ticks since boot), "" when it is gone."""
+def process_start(pid: int) -> str:
+    """The start time of process ``pid`` (clock ticks since boot), "" when it is gone or
+    dead: a zombie (state Z, a killed process its parent has not reaped) holds nothing."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
         return ""
+    if len(fields) < 20 or fields[0] in ("Z", "X", "x"):
+        return ""
+    return fields[19]
 
 
 def _lock_image(client: Any) -> None:
@@ -243,7 +247,7 @@ class Holder:
 
     def alive(self) -> bool:
         if self.boot and self.boot == _boot_id():  # this machine: ask the process table
-            return bool(self.started) and _process_start(self.pid) == self.started
+            return bool(self.started) and process_start(self.pid) == self.started
         return time.time() < self.lease_until
 
 
@@ -266,7 +270,7 @@ class EngineLock:
         self.deadline = now + self.lease
         holder = {
             "what": self.what, "user": current_user(), "host": socket.gethostname(),
-            "boot": _boot_id(), "pid": os.getpid(), "started": _process_start(os.getpid()),
+            "boot": _boot_id(), "pid": os.getpid(), "started": process_start(os.getpid()),
             "since": now, "lease_until": self.deadline,
         }  # fmt: skip
         return {f"{PREFIX}.lock": json.dumps(holder), PROJECT: self.project,
@@ -282,12 +286,17 @@ class EngineLock:
         import docker.errors
 
         _lock_image(self.client)
-        for _ in range(3):
+        last: Holder | None = None
+        for _ in range(5):
             try:
                 self.container = self.client.containers.create(
                     LOCK_IMAGE, command="lock", name=self.name, labels=self._labels()
                 )
                 return
+            except docker.errors.NotFound:
+                # created, then removed before the SDK read it back (a stale-lock takeover
+                # by another deploy in the same instant): not ours, try again
+                continue
             except docker.errors.APIError as exc:
                 if exc.status_code != 409:
                     raise
@@ -296,6 +305,7 @@ class EngineLock:
             except docker.errors.NotFound:
                 continue  # released meanwhile: try again
             holder = self.holder(current)
+            last = holder or last
             if holder is not None and holder.alive():
                 raise Conflict(
                     f"A deploy to {self.environment} is already running, held by "
@@ -305,7 +315,11 @@ class EngineLock:
             with contextlib.suppress(docker.errors.NotFound):
                 current.remove(force=True)  # by id: only that stale lock, never a new one
             self.warnings.append(f"took over the lock of a deploy that is gone ({gone})")
-        raise Conflict(f"Could not take the deploy lock {self.name}; try again.")
+        held = f", held by {last.describe()}" if last is not None else ""
+        raise Conflict(
+            f"A deploy to {self.environment} is already running{held} (the lock "
+            f"{self.name} changed hands while this deploy asked for it); wait and try again."
+        )
 
     def check(self) -> None:
         """Before changing traffic: the lock is still ours and its lease still runs."""

@@ -191,6 +191,7 @@ def _values(r: Release) -> tuple[Any, ...]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs: a zombie (killed, not yet reaped by its parent) does not."""
     if pid <= 0:
         return False
     try:
@@ -198,5 +199,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    from mlopsctl.core.deploy.engine import process_start
+
+    return bool(process_start(pid)) or not os.path.exists(f"/proc/{pid}")

@@ -37,20 +37,32 @@ def check_module(package: str, stage: Stage, feature: Feature) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Recovery:
+    """What the project lock found: whether a run had been interrupted, and the files of
+    its journal that were finished."""
+
+    interrupted: bool = False
+    paths: tuple[str, ...] = ()
+
+
 @contextlib.contextmanager
-def project_lock(folder: Path) -> Iterator[list[str]]:
+def project_lock(folder: Path) -> Iterator[Recovery]:
     """Hold the project's write lock (a ``flock`` on its root folder, so nothing is written
     to take it): two runs that write the same project take turns, and each plans on what the
-    other wrote. Inside, a run that a crash interrupted is finished first; the context value
-    lists the files that completed."""
+    other wrote. Inside, a run that a crash interrupted is finished first."""
     from mlopsctl.core.fs import FileLock
-    from mlopsctl.core.scaffold.plan import recover
+    from mlopsctl.core.scaffold.plan import STAGING, recover
 
     existing = folder.absolute()
     while not existing.is_dir():
         existing = existing.parent
     with FileLock(existing):
-        yield recover(folder) if folder.is_dir() else []
+        if not folder.is_dir():
+            yield Recovery()
+            return
+        interrupted = (folder / STAGING).is_dir()
+        yield Recovery(interrupted, tuple(recover(folder)))
 
 
 def parse_sets(values: list[str]) -> dict[str, str]:

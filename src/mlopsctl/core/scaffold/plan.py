@@ -166,8 +166,10 @@ def apply(
                 folder.rmdir()
         _clear_staging(root)
         raise
-    _clear_staging(root)
+    # folders first, while the journal still names what was removed: a kill here is finished
+    # by the next run's recovery
     _prune(root, [e.path for e in entries if e.delete])
+    _clear_staging(root)
     return [e.path for e in entries]
 
 
@@ -220,8 +222,8 @@ def recover(root: Path) -> list[str]:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, target)
                 completed.append(entry.path)
-        _clear_staging(root)
         _prune(root, [e.path for e in entries if e.delete])
+        _clear_staging(root)
         return completed
     _clear_staging(root)
     return completed
@@ -240,7 +242,9 @@ def _clear_staging(root: Path) -> None:
     staging = root / STAGING
     if not staging.is_dir() or staging.is_symlink():
         return
-    for child in os.scandir(staging):
+    # the journal goes after the files it names (a kill between leaves it to finish again),
+    # the .gitignore last (the folder stays ignored while anything is in it)
+    for child in sorted(os.scandir(staging), key=lambda c: c.name == JOURNAL):
         if child.name != ".gitignore" and not child.is_dir(follow_symlinks=False):
             os.unlink(child.path)
     (staging / ".gitignore").unlink(missing_ok=True)

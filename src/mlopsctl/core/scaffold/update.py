@@ -8,6 +8,7 @@ from mlopsctl.core.config import Config
 from mlopsctl.core.conventions.ids import parse_substage
 from mlopsctl.core.scaffold import create, lifecycle, record
 from mlopsctl.core.scaffold.create import Scaffold
+from mlopsctl.core.scaffold.plan import Plan
 from mlopsctl.errors import BadInput
 
 # what an update would do to a file that is not "in step"
@@ -86,10 +87,19 @@ def plan_update(config: Config, ids: list[str], all_: bool = False) -> Scaffold:
     return Scaffold(outcome, "update", {"stages": list(changes)}, notes + outcome.notes)
 
 
-def plan_destroy(config: Config, substage: str, force: bool = False) -> Scaffold:
+def plan_destroy(
+    config: Config, substage: str, force: bool = False, recovered: bool = False
+) -> Scaffold:
+    """``recovered``: an interrupted run was just finished (perhaps this very destroy), so a
+    substage no longer recorded is done, not unknown."""
     root = config.require_root()
     owner = str(parse_substage(substage, config.stages))
     rec = record.read(root)
+    if owner not in rec.instances and recovered:
+        return Scaffold(
+            lifecycle.Outcome(Plan(root), None), "destroy", {"substage": owner},
+            [f"substage {owner} is no longer in {record.RECORD_PATH}: nothing left to remove."],
+        )  # fmt: skip
     if owner not in rec.instances:
         raise BadInput(
             f"Substage {owner} is not in {record.RECORD_PATH}, so there is nothing of it to "
