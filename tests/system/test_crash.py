@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
+from tests.helpers.forker import Done, Job, run_forked
 from tests.system.conftest import mlopsctl
 
 # Runs mlopsctl with every file write (os.write under the file objects: os.open counts each
@@ -93,8 +94,8 @@ def check_after_crash(old: dict[str, bytes], new: dict[str, bytes], now: dict[st
     json.loads(record)
 
 
-def finish_and_compare(project: Path, args: list[str], new: dict[str, bytes]) -> None:
-    again = mlopsctl(project, *args)
+def check_finished(project: Path, args: list[str], again: Done, new: dict[str, bytes]) -> None:
+    """After the run that follows a crash: it finished the job, as if never interrupted."""
     if args[0] == "destroy-stage" and again.returncode == 2:
         # killed after its last change (the store folder's rmdir): it is done, and a destroy
         # of a substage that is gone says so
@@ -110,60 +111,70 @@ def finish_and_compare(project: Path, args: list[str], new: dict[str, bytes]) ->
         ), line
 
 
+def finish_and_compare(project: Path, args: list[str], new: dict[str, bytes]) -> None:
+    out = mlopsctl(project, *args)
+    check_finished(project, args, Done(out.returncode, out.stdout, out.stderr), new)
+
+
+def copies(base: Path, folder: Path, count: int) -> list[Path]:
+    out = []
+    for i in range(count):
+        project = folder / f"p{i}"
+        shutil.copytree(base, project, symlinks=True)
+        out.append(project)
+    return out
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_a_crash_at_every_write_and_rename(base: Path, tmp_path: Path, scenario: str) -> None:
+    """One crash per counted call, every crash point of the run; each run is a fork of one
+    prepared interpreter (tests/helpers/forker.py), the next run too."""
     args = SCENARIOS[scenario]
     old = tree(base)
-    reference = tmp_path / "reference"
-    shutil.copytree(base, reference, symlinks=True)
-    assert crash_run(reference, 10**9, args).returncode == 0  # (it also warms the parse cache)
+    reference, counting = copies(base, tmp_path / "first", 2)
+    first = run_forked([Job(reference, args), Job(counting, args, limit=10**9)], tmp_path / "o1")
+    assert [d.returncode for d in first] == [0, 0], [d.stderr for d in first]
     new = tree(reference)
-    counting = tmp_path / "counting"
-    shutil.copytree(base, counting, symlinks=True)
-    done = crash_run(counting, 10**9, args)
-    assert done.returncode == 0, done.stderr
     assert tree(counting) == new
-    calls = int(done.stderr.strip().rsplit("calls=", 1)[1])
+    calls = first[1].calls
     assert new != old
     assert calls >= 3
-    for limit in range(1, calls + 1):
-        project = tmp_path / f"crash-{limit}"
-        shutil.copytree(base, project, symlinks=True)
-        crashed = crash_run(project, limit, args)
-        assert crashed.returncode == 137, (limit, crashed.stderr)
+    projects = copies(base, tmp_path / "crash", calls)
+    crashed = run_forked(
+        [Job(p, args, limit=k) for k, p in enumerate(projects, 1)], tmp_path / "o2"
+    )
+    for k, (project, done) in enumerate(zip(projects, crashed, strict=True), 1):
+        assert done.returncode == 137, (k, done.stderr)
         check_after_crash(old, new, tree(project))
-        finish_and_compare(project, args, new)
-        shutil.rmtree(project)
+    again = run_forked([Job(p, args) for p in projects], tmp_path / "o3")
+    for project, done in zip(projects, again, strict=True):
+        check_finished(project, args, done, new)
+    sys.stdout.write(f"\n{scenario}: {calls} crash points\n")
 
 
-TRIALS = 30  # runs killed at a random moment (seeded)
+TRIALS = int(os.environ.get("MLOPSCTL_CRASH_TRIALS", "50"))  # kills at random moments (seeded)
 
 
 def test_kill_9_at_random_moments(base: Path, tmp_path: Path) -> None:
     args = SCENARIOS["new stage with appends"]
     old = tree(base)
-    reference = tmp_path / "reference"
-    shutil.copytree(base, reference, symlinks=True)
+    (reference,) = copies(base, tmp_path / "first", 1)
     start = time.perf_counter()
-    assert mlopsctl(reference, *args).returncode == 0
+    (done,) = run_forked([Job(reference, args)], tmp_path / "o1")
     span = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr
     new = tree(reference)
     chance = random.Random(20261123)
-    killed_mid_run = 0
-    for trial in range(TRIALS):
-        project = tmp_path / f"kill-{trial}"
-        shutil.copytree(base, project, symlinks=True)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mlopsctl", *args], cwd=project,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        time.sleep(chance.uniform(0, span))
-        proc.send_signal(signal.SIGKILL)
-        if proc.wait() == -signal.SIGKILL:
-            killed_mid_run += 1
+    projects = copies(base, tmp_path / "kill", TRIALS)
+    killed = run_forked(
+        [Job(p, args, kill_after=chance.uniform(0, span)) for p in projects], tmp_path / "o2"
+    )
+    killed_mid_run = sum(d.returncode == -signal.SIGKILL for d in killed)
+    for project in projects:
         check_after_crash(old, new, tree(project))
-        finish_and_compare(project, args, new)
-        shutil.rmtree(project)
+    again = run_forked([Job(p, args) for p in projects], tmp_path / "o3")
+    for project, done in zip(projects, again, strict=True):
+        check_finished(project, args, done, new)
     assert killed_mid_run > 0
     print(f"\n{killed_mid_run} of {TRIALS} runs were killed before they ended")
 
