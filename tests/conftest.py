@@ -20,6 +20,32 @@ CI_VARIABLES = (
 )  # fmt: skip
 
 
+SEED_VARIABLE = "MLOPSCTL_HYPOTHESIS_SEED"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fuzzing is seeded per run, the same seed in every xdist worker (they inherit the
+    variable), and the seed is printed so that a failure can be replayed."""
+    import random
+
+    from hypothesis import core
+
+    given = config.getoption("hypothesis_seed", None)
+    seed = (
+        given
+        if given is not None
+        else os.environ.setdefault(SEED_VARIABLE, str(random.randrange(2**32)))
+    )
+    core.global_force_seed = int(seed)  # type: ignore[attr-defined]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from hypothesis import core
+
+    seed = core.global_force_seed  # type: ignore[attr-defined]
+    return f"hypothesis seed: {seed} (replay a failure with --hypothesis-seed={seed})"
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests marked ``docker`` need an engine: skipped without one, failed under CI."""
     if item.get_closest_marker("docker") is not None:
