@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,16 @@ HEALTHCHECK = """    stop_grace_period: 1s
 
 
 @pytest.fixture(scope="session")
-def images(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Images v1 and v3 (healthy) and v2 (unhealthy), FROM scratch with busybox-static."""
+def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Images v1 and v3 (healthy) and v2 (unhealthy), FROM scratch with busybox-static;
+    at the session's end they are removed, and so is mlopsctl's lock image if the suite's
+    deploys made it (every engine test runs in one xdist worker: tests/conftest.py)."""
+    from mlopsctl.core.deploy.engine import LOCK_IMAGE
+
+    had_lock_image = (
+        subprocess.run(["docker", "image", "inspect", LOCK_IMAGE], capture_output=True).returncode
+        == 0
+    )
     busybox = shutil.which("busybox") or "/bin/busybox"
     need(
         "busybox",
@@ -99,4 +108,8 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> str:
         )
         subprocess.run(["docker", "build", "-q", "-t", f"{IMAGE}:{version}", str(ctx)],
                        check=True, capture_output=True)  # fmt: skip
-    return IMAGE
+    yield IMAGE
+    for version in ("v1", "v2", "v3"):
+        subprocess.run(["docker", "rmi", "-f", f"{IMAGE}:{version}"], capture_output=True)
+    if not had_lock_image:
+        subprocess.run(["docker", "rmi", LOCK_IMAGE], capture_output=True)

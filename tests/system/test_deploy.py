@@ -17,7 +17,7 @@ from typing import ClassVar
 import pytest
 
 from mlopsctl.core.scaffold import create
-from tests.helpers.machine import docker_problem
+from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE, mlopsctl
 
 docker = pytest.mark.docker
@@ -40,17 +40,7 @@ def deploy_project(tmp_path: Path) -> Iterator[Path]:
         f"services:\n  api:\n    image: {IMAGE}:v2\n{HEALTHCHECK}"
     )
     yield root
-    if docker_problem() is None:
-        ids = subprocess.run(["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project"],
-                             capture_output=True, text=True).stdout.split()  # fmt: skip
-        ours = [
-            i for i in ids
-            if name in subprocess.run(["docker", "inspect", "-f", "{{index .Config.Labels \"com.docker.compose.project\"}}", i],
-                                      capture_output=True, text=True).stdout
-        ]  # fmt: skip
-        if ours:
-            subprocess.run(["docker", "rm", "-f", *ours], capture_output=True)
-        subprocess.run(["docker", "network", "prune", "-f"], capture_output=True)
+    remove_test_objects(name)
 
 
 def running(project_prefix: str) -> dict[str, str]:
@@ -366,3 +356,22 @@ def test_health_url_gates_the_switch_with_colour_and_version(
     assert "v1 (blue) still serves" in refused.stdout
     assert running(prefix) == live  # the green v3 containers were removed, blue untouched
     assert Ready.asked[0] == "/ready/blue/v1" and "/ready/green/v3" in Ready.asked
+
+
+@docker
+def test_the_teardown_removes_only_what_the_test_made(tmp_path: Path) -> None:
+    """An unused network of the user's survives a test's cleanup; the test's own objects do not."""
+    from tests.helpers.engine import docker as engine
+
+    name = f"t{uuid.uuid4().hex[:8]}"
+    users = f"users-own-{uuid.uuid4().hex[:6]}"
+    assert engine("network", "create", users).returncode == 0
+    assert engine("network", "create", f"{name}-staging").returncode == 0
+    try:
+        removed = remove_test_objects(name)
+        networks = engine("network", "ls", "--format", "{{.Name}}").stdout.split()
+        assert users in networks
+        assert f"{name}-staging" not in networks
+        assert removed == [f"network {name}-staging"]
+    finally:
+        engine("network", "rm", users)

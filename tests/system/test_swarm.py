@@ -18,6 +18,7 @@ import pytest
 
 from mlopsctl.core.scaffold import create
 from tests.conftest import git
+from tests.helpers.engine import remove_test_objects
 from tests.helpers.machine import need
 from tests.system.conftest import IMAGE, mlopsctl
 from tests.system.test_traffic import Client, docker
@@ -43,6 +44,7 @@ SERVICE = """  {name}:
 @pytest.fixture(scope="module")
 def a_swarm() -> Iterator[None]:
     state = docker("info", "--format", "{{.Swarm.LocalNodeState}}", check=False)
+    bridges = docker("network", "ls", "--format", "{{.Name}}", check=False).split()
     created = False
     if state != "active":
         out = subprocess.run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"],
@@ -52,6 +54,8 @@ def a_swarm() -> Iterator[None]:
     yield
     if created:
         subprocess.run(["docker", "swarm", "leave", "--force"], capture_output=True)
+        if "docker_gwbridge" not in bridges:  # swarm init made it; leaving does not remove it
+            subprocess.run(["docker", "network", "rm", "docker_gwbridge"], capture_output=True)
 
 
 @pytest.fixture
@@ -73,13 +77,7 @@ def stack_project(tmp_path: Path, images: str, a_swarm: None) -> Iterator[Path]:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "chore: init", "--no-verify")
     yield root
-    docker("stack", "rm", f"{name}-staging", check=False)
-    for c in docker("ps", "-aq", "--filter", f"label=io.mlopsctl.project={name}").split():
-        docker("rm", "-f", c, check=False)  # the lock and the index of kept releases
-    for tag in docker(
-        "images", "--format", "{{.Repository}}:{{.Tag}}", f"mlopsctl-keep/{name}-*"
-    ).split():
-        docker("rmi", tag, check=False)
+    remove_test_objects(name)
 
 
 class StackClient(Client):

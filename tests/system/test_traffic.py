@@ -22,6 +22,7 @@ import pytest
 
 from mlopsctl.core.scaffold import create
 from tests.conftest import git
+from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE, mlopsctl
 
 pytestmark = pytest.mark.docker
@@ -49,18 +50,7 @@ def project(tmp_path: Path, images: str) -> Iterator[Path]:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "chore: init", "--no-verify")
     yield root
-    for c in docker("ps", "-aq", "--filter", f"label=io.mlopsctl.project={name}").split():
-        docker("rm", "-f", c, check=False)
-    for c in docker("ps", "-aq", "--filter", f"name=client-{name}").split():
-        docker("rm", "-f", c, check=False)
-    for c in docker("ps", "-aq", "--filter", f"name=mlopsctl-lock-{name}").split():
-        docker("rm", "-f", c, check=False)
-    for env in ("staging", "production"):
-        docker("network", "rm", f"{name}-{env}", check=False)
-    for tag in docker(
-        "images", "--format", "{{.Repository}}:{{.Tag}}", f"mlopsctl-keep/{name}-*"
-    ).split():
-        docker("rmi", tag, check=False)
+    remove_test_objects(name)
 
 
 class Client:
