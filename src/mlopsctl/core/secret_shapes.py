@@ -58,3 +58,4 @@ WEBHOOK = re.compile(
 )
 BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{12,}={0,2}(?![A-Za-z0-9+/=])")
 PAIR = re.compile(r"[\x21-\x7e]{1,64}:[\x21-\x7e]{3,}")
+LONG_BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])")

@@ -70,7 +70,25 @@ def mask_text(text: str) -> str:
     text = s.HEADER.sub(lambda m: f"{m['scheme']}{MASK}", text)
     text = s.TOKENS.sub(MASK, text)
     text = s.WEBHOOK.sub(lambda m: f"{m['base']}/{MASK}", text)
-    return s.BASE64.sub(_base64_pair, text)
+    text = s.BASE64.sub(_base64_pair, text)
+    return s.LONG_BASE64.sub(_high_entropy, text)
+
+
+def _high_entropy(match: re.Match[str]) -> str:
+    """A long base64 word of mixed case and digits with detect-secrets' entropy limit (4.5
+    bits a character): key material, such as a private key's lines cut from their header.
+    Hex digests (one case) and words are left."""
+    word = match.group(0)
+    if not (any(c.isupper() for c in word) and any(c.islower() for c in word)
+            and any(c.isdigit() for c in word)):  # fmt: skip
+        return word
+    import math
+    from collections import Counter
+
+    counts = Counter(word.rstrip("="))
+    n = sum(counts.values())
+    entropy = -sum(c / n * math.log2(c / n) for c in counts.values())
+    return MASK if entropy > 4.5 else word
 
 
 class LineMasker:
@@ -85,7 +103,7 @@ class LineMasker:
             if "-----END " in text:
                 self.in_key = False
             return MASK + ("\n" if text.endswith("\n") else "")
-        if "PRIVATE KEY" in text and "-----BEGIN " in text:
+        if "PRIVATE" in text and "-----BEGIN " in text:  # (a diff may split the header)
             after = text[text.index("-----BEGIN ") :]
             self.in_key = "-----END " not in after
         return mask_text(text)

@@ -1,8 +1,10 @@
 """Render a template to file contents in a sandboxed Jinja environment.
 
-Rendering returns text and never writes: the plan decides what happens on disk. Undefined
-variables are errors (``StrictUndefined``). Compiled templates are cached on disk as Jinja
-bytecode, keyed by the source's checksum, so repeated runs skip compilation.
+Rendering returns file contents and writes nothing into the project: the plan decides what
+happens there. Undefined variables are errors (``StrictUndefined``); ``*``, ``**`` and ``+``
+and each file's output are bounded (a template comes with the repository). Compiled templates
+are cached as Jinja bytecode in the user's cache folder, keyed by the source's checksum, so
+repeated runs skip compilation.
 """
 
 from __future__ import annotations

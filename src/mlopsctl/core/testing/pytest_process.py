@@ -278,7 +278,7 @@ class ExitHandlers:
                 traceback.print_exc()
 
 
-def first_lines(text: str, count: int = 12, width: int = 200) -> str:
+def last_lines(text: str, count: int = 12, width: int = 200) -> str:
     """The last ``count`` lines of a failure's report (where the assertion is), each cut to
     ``width`` characters, secrets masked (a test's output may print a token)."""
     from mlopsctl.core.secrets import mask_text
@@ -300,7 +300,7 @@ class Counter:
 
     def _failed(self, report: Any) -> None:
         text = str(getattr(report, "longreprtext", "") or "")
-        self.failures.append({"test": report.nodeid, "output": first_lines(text)})
+        self.failures.append({"test": report.nodeid, "output": last_lines(text)})
 
     def _note(self, nodeid: str, outcome: str, new_entry: bool = False) -> None:
         entries = self.entries.setdefault(nodeid, [])

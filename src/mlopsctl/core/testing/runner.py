@@ -391,7 +391,7 @@ def _tail(text: str | None) -> str:
 def _add_junit_counts(res: SuiteResult, xml: Path, suite_el: ET.Element) -> None:
     import xml.etree.ElementTree as ET
 
-    from mlopsctl.core.testing.pytest_process import first_lines
+    from mlopsctl.core.testing.pytest_process import last_lines
 
     tree = ET.parse(xml)
     for case in tree.iter("testcase"):
@@ -403,7 +403,7 @@ def _add_junit_counts(res: SuiteResult, xml: Path, suite_el: ET.Element) -> None
             path = str(case.get("classname", "")).replace(".", "/")
             res.failures.append({
                 "test": f"{path}.py::{case.get('name', '')}" if path else str(case.get("name")),
-                "output": first_lines(bad.text or bad.get("message") or ""),
+                "output": last_lines(bad.text or bad.get("message") or ""),
             })  # fmt: skip
         if case.find("failure") is not None:
             res.failed += 1
@@ -436,14 +436,14 @@ def _run_bash(
     if done.returncode == 0:
         res.passed += 1
     else:
-        from mlopsctl.core.testing.pytest_process import first_lines
+        from mlopsctl.core.testing.pytest_process import last_lines
 
         res.failed += 1
         failure = ET.SubElement(case, "failure", message=f"{rel} exited with {done.returncode}")
         failure.text = (done.stdout or "") + (done.stderr or "")
         res.failures.append({
             "test": rel,
-            "output": first_lines(f"exit {done.returncode}\n{failure.text}"),
+            "output": last_lines(f"exit {done.returncode}\n{failure.text}"),
         })  # fmt: skip
 
 
