@@ -46,17 +46,6 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"hypothesis seed: {seed} (replay a failure with --hypothesis-seed={seed})"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Engine tests share session images and one engine: under xdist (``--dist
-    loadgroup``) they all run in one worker, one after another, beside the other tests."""
-    for item in items:
-        if item.get_closest_marker("docker") is not None:
-            item.add_marker(pytest.mark.xdist_group("engine"))
-        elif item.nodeid.startswith("tests/system/test_fuzz.py"):
-            item.add_marker(pytest.mark.xdist_group("fuzz"))  # its last test reads the counts
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests marked ``docker`` need an engine: skipped without one, failed under CI."""
     if item.get_closest_marker("docker") is not None:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -20,7 +20,10 @@ from mlopsctl.core.scaffold import create
 from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE, mlopsctl
 
-docker = pytest.mark.docker
+
+def docker(test: Any) -> Any:
+    """An engine test: marked docker, and in the xdist group of every engine test."""
+    return pytest.mark.xdist_group("engine")(pytest.mark.docker(test))
 
 
 @pytest.fixture

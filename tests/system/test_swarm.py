@@ -23,7 +23,7 @@ from tests.helpers.machine import need
 from tests.system.conftest import IMAGE, mlopsctl
 from tests.system.test_traffic import Client, docker
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("engine")]
 
 SERVICE = """  {name}:
     image: {image}:${{MLOPS_VERSION}}

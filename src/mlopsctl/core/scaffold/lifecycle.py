@@ -21,6 +21,7 @@ one journaled, all-or-nothing step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,15 +151,10 @@ def plan(
                 blobs[old.sha256] = base
         if not parts:  # no longer generated
             entries.pop(path, None)
-            if current is None:
-                continue
-            pristine = old is not None and sha256(current) == old.sha256
-            if pristine or (mode == "destroy" and force):
-                act(path, "remove")
-            elif mode == "destroy":
-                act(path, "conflict")
-            else:
-                act(path, "orphan")
+            pristine = old is not None and current is not None and sha256(current) == old.sha256
+            dropped = decide_dropped(current, pristine, mode, force)
+            if dropped is not None:
+                act(path, dropped)
             continue
         fragments = []
         for p in parts:
@@ -183,48 +179,16 @@ def plan(
         override = next((ch.overrides[path] for ch in changes.values()
                          if ch and path in ch.overrides), None)  # fmt: skip
         write = override.content if override is not None else new
-        conflict_flag = False
-        if old is None:
-            if current is None:
-                act(path, "create", write, executable)
-            elif prior_added and kind == "keep":  # the file there is kept; is it the rendering?
-                mine = first is not None and current == first.content
-                act(path, "identical" if mine else "keep", current)
-            elif current == write:
-                act(path, "identical", current)
-            elif kind == "lines":
-                act(path, "update", new, executable)
-            else:
-                act(path, "overwrite" if force else "conflict", write, executable)
-        elif current is None:
-            if mode == "create":
-                act(path, "create", write, executable)
-            else:
-                act(path, "deleted")
-        elif mode == "update" and old.conflict and rec_mod.has_markers(current):
-            act(path, "unresolved", current)
-            conflict_flag = True
-        else:
-            if base is None:
-                legacy = True
-                base = new if sha256(current) != old.sha256 else current
-            if current == write:
-                act(path, "identical", current)
-            elif current == base:
-                act(path, "update", write, executable)
-            elif mode == "create" and kind == "own":
-                act(path, "overwrite" if force else "conflict", write, executable)
-            elif new == base:
-                act(path, "modified", current)
-            else:
-                merged, conflicts = shared.merge3(base, current, new, path)
-                if not conflicts:
-                    act(path, "merge", merged, executable)
-                elif mode == "update":
-                    act(path, "conflicted", merged, executable)
-                    conflict_flag = True
-                else:
-                    act(path, "overwrite" if force else "conflict", new, executable)
+        state = FileState(
+            recorded=old is not None, current=current, base=base, new=new, write=write,
+            kind=kind, kept_prior=prior_added, rendering=first.content if first else None,
+            flagged=bool(old and old.conflict),
+            pristine=bool(old and current is not None and sha256(current) == old.sha256),
+        )  # fmt: skip
+        decision = decide(state, mode, force, path)
+        legacy = legacy or decision.legacy
+        act(path, decision.action, decision.content or b"", executable)
+        conflict_flag = decision.conflict
         entries[path] = Entry(path, sha256(new), kind, tuple(parts), conflict_flag)
     for ch in changes.values():
         for f in ch.unrecorded if ch else []:
@@ -243,6 +207,85 @@ def plan(
         return out
     _finish_record(root, rec, changes, entries, blobs, out)
     return out
+
+
+# --- the decision: what happens to one file, given its state ---------------------------------
+
+
+@dataclass(frozen=True)
+class FileState:
+    """Everything the decision for one generated file looks at, gathered by :func:`plan`."""
+
+    recorded: bool  # the record names the file (mlopsctl wrote it before)
+    current: bytes | None  # what the file holds now (None: not there)
+    base: bytes | None  # what mlopsctl last wrote, from the store (None: unknown)
+    new: bytes  # the templates' rendering now, shared parts composed
+    write: bytes  # what a write puts there (``new``, or a --from copy's own text)
+    kind: str = "own"  # own, keep, lines or blocks
+    kept_prior: bool = False  # a "keep" file that was there before mlopsctl
+    rendering: bytes | None = None  # the first maker's own rendering (for kept files)
+    flagged: bool = False  # the record says an update left conflict markers in it
+    pristine: bool = False  # the file's hash is the recorded one (even where base is unknown)
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str
+    content: bytes | None = None  # what to write (None: nothing, or keep what is there)
+    conflict: bool = False  # the file keeps conflict markers (the record flags it)
+    legacy: bool = False  # the base was unknown and guessed (a record before the store)
+
+
+Merge = Callable[[bytes, bytes, bytes, str], tuple[bytes, bool]]
+
+
+def decide(
+    s: FileState, mode: str, force: bool, path: str = "", merge: Merge = shared.merge3
+) -> Decision:
+    """The action for a file that is still generated (pure but for ``merge``, a three-way
+    merge that git runs). ``mode``: create (init, new-stage), update or destroy."""
+    current, write = s.current, s.write
+    if not s.recorded:
+        if current is None:
+            return Decision("create", write)
+        if s.kept_prior and s.kind == "keep":  # the file there is kept; is it the rendering?
+            return Decision("identical" if current == s.rendering else "keep", current)
+        if current == write:
+            return Decision("identical", current)
+        if s.kind == "lines":
+            return Decision("update", s.new)
+        return Decision("overwrite" if force else "conflict", write)
+    if current is None:
+        return Decision("create", write) if mode == "create" else Decision("deleted")
+    if mode == "update" and s.flagged and rec_mod.has_markers(current):
+        return Decision("unresolved", current, conflict=True)
+    base, legacy = s.base, False
+    if base is None:
+        legacy = True
+        base = current if s.pristine else s.new
+    if current == write:
+        return Decision("identical", current, legacy=legacy)
+    if current == base:
+        return Decision("update", write, legacy=legacy)
+    if mode == "create" and s.kind == "own":
+        return Decision("overwrite" if force else "conflict", write, legacy=legacy)
+    if s.new == base:
+        return Decision("modified", current, legacy=legacy)
+    merged, conflicts = merge(base, current, s.new, path)
+    if not conflicts:
+        return Decision("merge", merged, legacy=legacy)
+    if mode == "update":
+        return Decision("conflicted", merged, conflict=True, legacy=legacy)
+    return Decision("overwrite" if force else "conflict", s.new, legacy=legacy)
+
+
+def decide_dropped(current: bytes | None, pristine: bool, mode: str, force: bool) -> str | None:
+    """The action for a file no template generates any more (None: nothing to do)."""
+    if current is None:
+        return None
+    if pristine or (mode == "destroy" and force):
+        return "remove"
+    return "conflict" if mode == "destroy" else "orphan"
 
 
 def _finish_record(
