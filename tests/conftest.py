@@ -37,6 +37,34 @@ def pytest_configure(config: pytest.Config) -> None:
         else os.environ.setdefault(SEED_VARIABLE, str(random.randrange(2**32)))
     )
     core.global_force_seed = int(seed)  # type: ignore[attr-defined]
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
+        config.stash[HAD_LOCK_IMAGE] = _has_lock_image()
+
+
+HAD_LOCK_IMAGE = pytest.StashKey[bool]()
+
+
+def _has_lock_image() -> bool:
+    from mlopsctl.core.deploy.engine import LOCK_IMAGE
+
+    try:
+        out = subprocess.run(["docker", "image", "inspect", LOCK_IMAGE], capture_output=True,
+                             timeout=30)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return True  # no engine: nothing to clean up
+    return out.returncode == 0
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """At the end of the whole run, mlopsctl's lock image goes if the suite's deploys made it
+    (every worker is done by then)."""
+    from mlopsctl.core.deploy.engine import LOCK_IMAGE
+
+    config = session.config
+    if hasattr(config, "workerinput") or config.stash.get(HAD_LOCK_IMAGE, True):
+        return
+    if _has_lock_image():
+        subprocess.run(["docker", "rmi", LOCK_IMAGE], capture_output=True, timeout=60)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -69,7 +69,9 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --- the Docker engine: images FROM scratch with busybox-static ------------------------------
 
-IMAGE = "mlopsctl-test-app"
+# one set of test images per xdist worker, so that a worker's cleanup never removes another's
+IMAGE = "mlopsctl-test-app" + (f"-{os.environ['PYTEST_XDIST_WORKER']}"
+                               if os.environ.get("PYTEST_XDIST_WORKER") else "")  # fmt: skip
 HEALTHCHECK = """    stop_grace_period: 1s
     healthcheck:
       test: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]
@@ -81,15 +83,9 @@ HEALTHCHECK = """    stop_grace_period: 1s
 
 @pytest.fixture(scope="session")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Images v1 and v3 (healthy) and v2 (unhealthy), FROM scratch with busybox-static;
-    at the session's end they are removed, and so is mlopsctl's lock image if the suite's
-    deploys made it (every engine test runs in one xdist worker: tests/conftest.py)."""
-    from mlopsctl.core.deploy.engine import LOCK_IMAGE
-
-    had_lock_image = (
-        subprocess.run(["docker", "image", "inspect", LOCK_IMAGE], capture_output=True).returncode
-        == 0
-    )
+    """Images v1 and v3 (healthy) and v2 (unhealthy), FROM scratch with busybox-static,
+    named for the xdist worker that builds them; removed at the worker's end (mlopsctl's
+    lock image, at the end of the whole run: tests/conftest.py)."""
     busybox = shutil.which("busybox") or "/bin/busybox"
     need(
         "busybox",
@@ -111,5 +107,3 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield IMAGE
     for version in ("v1", "v2", "v3"):
         subprocess.run(["docker", "rmi", "-f", f"{IMAGE}:{version}"], capture_output=True)
-    if not had_lock_image:
-        subprocess.run(["docker", "rmi", LOCK_IMAGE], capture_output=True)

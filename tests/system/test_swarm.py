@@ -23,7 +23,8 @@ from tests.helpers.machine import need
 from tests.system.conftest import IMAGE, mlopsctl
 from tests.system.test_traffic import Client, docker
 
-pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("engine")]
+# a worker of its own: the swarm and its services are independent of the compose tests
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("swarm")]
 
 SERVICE = """  {name}:
     image: {image}:${{MLOPS_VERSION}}

@@ -42,8 +42,10 @@ MODES = [("create", False), ("create", True), ("update", False), ("destroy", Fal
 TABLE = [
     # files mlopsctl never wrote
     (("absent-unrecorded", "changed", "own", None), ["create"] * 5),
-    (("there-unrecorded", "changed", "own", None),
-     ["conflict", "overwrite", "conflict", "conflict", "overwrite"]),
+    (
+        ("there-unrecorded", "changed", "own", None),
+        ["conflict", "overwrite", "conflict", "conflict", "overwrite"],
+    ),
     (("there-unrecorded", "changed", "lines", None), ["update"] * 5),  # requirements gain lines
     # recorded and deleted by the user: recreated only by create
     (("absent", "changed", "own", None), ["create", "create", "deleted", "deleted", "deleted"]),
@@ -52,16 +54,24 @@ TABLE = [
     (("pristine", "unchanged", "own", None), ["identical"] * 5),
     (("rendering", "changed", "own", None), ["identical"] * 5),
     # edited by the user
-    (("edited", "unchanged", "own", None),
-     ["conflict", "overwrite", "modified", "modified", "modified"]),
-    (("edited", "changed", "own", clean_merge),
-     ["conflict", "overwrite", "merge", "merge", "merge"]),
-    (("edited", "changed", "own", overlapping),
-     ["conflict", "overwrite", "conflicted", "conflict", "overwrite"]),
+    (
+        ("edited", "unchanged", "own", None),
+        ["conflict", "overwrite", "modified", "modified", "modified"],
+    ),
+    (
+        ("edited", "changed", "own", clean_merge),
+        ["conflict", "overwrite", "merge", "merge", "merge"],
+    ),
+    (
+        ("edited", "changed", "own", overlapping),
+        ["conflict", "overwrite", "conflicted", "conflict", "overwrite"],
+    ),
     # shared files (lines, blocks) merge their parts even on create
     (("edited", "changed", "lines", clean_merge), ["merge"] * 5),
-    (("edited", "changed", "blocks", overlapping),
-     ["conflict", "overwrite", "conflicted", "conflict", "overwrite"]),
+    (
+        ("edited", "changed", "blocks", overlapping),
+        ["conflict", "overwrite", "conflicted", "conflict", "overwrite"],
+    ),
     (("edited", "unchanged", "blocks", None), ["modified"] * 5),
 ]
 

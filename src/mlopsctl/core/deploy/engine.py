@@ -295,7 +295,9 @@ class EngineLock:
                 return
             except docker.errors.NotFound:
                 # created, then removed before the SDK read it back (a stale-lock takeover
-                # by another deploy in the same instant): not ours, try again
+                # by another deploy in the same instant), or the lock image was removed:
+                # not ours, try again
+                _lock_image(self.client)
                 continue
             except docker.errors.APIError as exc:
                 if exc.status_code != 409:
