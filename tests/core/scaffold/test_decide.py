@@ -76,8 +76,12 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("case", "expected"), TABLE, ids=lambda v: "-".join(map(str, v))
-                         if isinstance(v, tuple) else None)  # fmt: skip
+def case_id(case: tuple[str, str, str, object]) -> str:
+    disk, template, kind, merge = case
+    return "-".join([disk, template, kind, getattr(merge, "__name__", "no-merge")])
+
+
+@pytest.mark.parametrize(("case", "expected"), TABLE, ids=[case_id(c) for c, _ in TABLE])
 def test_the_decision_table(case: tuple[str, str, str, object], expected: list[str]) -> None:
     disk, template, kind, merge = case
     got = []
