@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 
@@ -20,10 +20,7 @@ from mlopsctl.core.scaffold import create
 from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE, mlopsctl
 
-
-def docker(test: Any) -> Any:
-    """An engine test: marked docker, and in the xdist group of every engine test."""
-    return pytest.mark.xdist_group("engine")(pytest.mark.docker(test))
+docker = pytest.mark.docker
 
 
 @pytest.fixture

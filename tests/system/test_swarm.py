@@ -23,8 +23,7 @@ from tests.helpers.machine import need
 from tests.system.conftest import IMAGE, mlopsctl
 from tests.system.test_traffic import Client, docker
 
-# a worker of its own: the swarm and its services are independent of the compose tests
-pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("swarm")]
+pytestmark = pytest.mark.docker
 
 SERVICE = """  {name}:
     image: {image}:${{MLOPS_VERSION}}

@@ -347,7 +347,6 @@ def test_the_edge_router_config_is_valid_nginx_and_compose(project: Path, tmp_pa
 
 
 @pytest.mark.docker
-@pytest.mark.xdist_group("engine")
 def test_the_build_context_never_carries_the_env_file(project: Path, tmp_path: Path) -> None:
     (project / ".env").write_text("API_TOKEN=secret-value\n")
     (project / "data" / "big.csv").write_text("1,2\n")

@@ -25,7 +25,7 @@ from tests.conftest import git
 from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE, mlopsctl
 
-pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("engine")]
+pytestmark = pytest.mark.docker
 
 
 def docker(*args: str, check: bool = True) -> str:
