@@ -8,9 +8,6 @@ deploy to the same engine; deploys are killed with SIGKILL at random moments.
 from __future__ import annotations
 
 import json
-import os
-import random
-import signal
 import subprocess
 import sys
 import time
@@ -176,88 +173,6 @@ def test_two_clones_deploying_at_once_exactly_one_holds_the_lock(
     assert f"(pid {first.pid})" in second.stderr and "deploy v1" in second.stderr
 
 
-def rows_of(project: Path) -> int:
-    from mlopsctl.core.deploy.history import Store
-
-    return len(Store(project.name).rows("staging"))
-
-
-KILL_TRIALS = int(os.environ.get("MLOPSCTL_KILL_TRIALS", "5"))  # more: a longer, harder run
-
-
-def test_kill_9_at_random_points_never_leaves_two_colours(project: Path) -> None:
-    assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
-    start = time.perf_counter()
-    assert deploy(project, "deploy", "staging", "--version", "v3").returncode == 0
-    span = time.perf_counter() - start
-    chance = random.Random(1123)
-    attempts = 2
-    for trial in range(KILL_TRIALS):
-        version = "v1" if trial % 2 else "v3"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mlopsctl", "deploy", "staging", "--version", version],
-            cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        # from the moment the attempt has its row (before it changes anything) to its end
-        while rows_of(project) < attempts + 1 and proc.poll() is None:
-            time.sleep(0.02)
-        time.sleep(chance.uniform(0, span))
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        attempts += 1
-        after = deploy(project, "deploy", "staging", "--version", "v3")
-        attempts += 1
-        assert after.returncode == 0, (trial, after.stderr)
-        assert attached_colours(project) == {json.loads(after.stdout)["release"]["colour"]}
-    rows = json.loads(mlopsctl(project, "releases", "--env", "staging", "--json").stdout)[
-        "releases"
-    ]
-    assert len(rows) == attempts
-    assert all(r["outcome"] in ("success", "interrupted", "failed") for r in rows), rows
-    print(f"\noutcomes of {KILL_TRIALS} killed deploys:", [r["outcome"] for r in rows[2::2]])
-
-
-def test_rollback_starts_the_recorded_image_even_after_its_tag_moved(project: Path) -> None:
-    original = docker("image", "inspect", "-f", "{{.Id}}", f"{IMAGE}:v1")
-    assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
-    assert deploy(project, "deploy", "staging", "--version", "v3").returncode == 0
-    docker("tag", f"{IMAGE}:v3", f"{IMAGE}:v1")  # someone moves the tag
-    try:
-        back = deploy(project, "rollback", "--env", "staging", "v1")
-        assert back.returncode == 0, back.stderr
-        client = Client(project)
-        try:
-            assert client.settle(10)[-10:] == ["ok v1"] * 10
-        finally:
-            client.stop()
-    finally:
-        docker("tag", original, f"{IMAGE}:v1")
-
-
-def test_rollback_of_production_leaves_staging_alone(project: Path) -> None:
-    for env in ("staging", "production"):
-        for version in ("v1", "v3"):
-            assert deploy(project, "deploy", env, "--version", version, "--yes").returncode == 0
-    staging_before = attached_colours(project, "staging")
-    ours = f"label=com.docker.compose.project={project.name}-staging-"
-    ids_before = sorted(
-        i
-        for colour in ("blue", "green")
-        for i in docker("ps", "-q", "--filter", ours + colour).split()
-    )
-    back = deploy(project, "rollback", "--env", "production", "--yes")
-    assert back.returncode == 0, back.stderr
-    assert json.loads(back.stdout)["release"]["environment"] == "production"
-    assert attached_colours(project, "staging") == staging_before
-    ids_after = sorted(
-        i
-        for colour in ("blue", "green")
-        for i in docker("ps", "-q", "--filter", ours + colour).split()
-    )
-    assert ids_after == ids_before
-
-
 def test_a_failing_switch_hook_puts_traffic_back(project: Path) -> None:
     assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
     hook = project / "scripts/deploy/switch_traffic.sh"
@@ -338,35 +253,3 @@ def test_no_engine_is_exit_4_on_the_script_path_too(project: Path) -> None:
                    env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})  # fmt: skip
     assert out.returncode == 4, out.stderr
     assert "No Docker engine answers" in out.stderr
-
-
-def kept_versions(project: Path) -> dict[str, dict[str, str]]:
-    import docker as sdk
-
-    from mlopsctl.core.deploy import engine
-
-    return engine.kept(sdk.from_env(), project.name, "staging")
-
-
-def test_only_the_last_releases_images_are_kept(project: Path) -> None:
-    config = project / "mlops.yaml"
-    config.write_text(
-        config.read_text().replace("staging: {drain: 1}", "staging: {drain: 0, retain: 2}")
-    )
-    docker("tag", f"{IMAGE}:v3", f"{IMAGE}:v4")
-    try:
-        for version in ("v1", "v3", "v4"):
-            assert deploy(project, "deploy", "staging", "--version", version).returncode == 0
-        assert list(kept_versions(project)) == ["v4", "v3"]
-        gone = deploy(project, "rollback", "--env", "staging", "v1")
-        assert gone.returncode == 2 and "No kept images of v1" in gone.stderr
-        # retention follows the order of deploys, not the age of the images: the older v1
-        # image deployed last is kept, and v3 goes
-        assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
-        assert list(kept_versions(project)) == ["v1", "v4"]
-        gone = deploy(project, "rollback", "--env", "staging", "v3")
-        assert gone.returncode == 2 and "No kept images of v3" in gone.stderr
-        tags = docker("images", "--format", "{{.Tag}}", f"mlopsctl-keep/{project.name}-staging")
-        assert len(tags.split()) == 2  # one tag per kept image ID (v4 is v3's image)
-    finally:
-        docker("rmi", f"{IMAGE}:v4", check=False)
