@@ -61,5 +61,3 @@ def test_kill_9_at_random_points_never_leaves_two_colours(project: Path) -> None
     assert len(rows) == attempts
     assert all(r["outcome"] in ("success", "interrupted", "failed") for r in rows), rows
     print(f"\noutcomes of {KILL_TRIALS} killed deploys:", [r["outcome"] for r in rows[2::2]])
-
-

@@ -55,8 +55,6 @@ def test_rollback_of_production_leaves_staging_alone(project: Path) -> None:
     assert ids_after == ids_before
 
 
-
-
 def kept_versions(project: Path) -> dict[str, dict[str, str]]:
     import docker as sdk
 
