@@ -111,10 +111,13 @@ def run_forked(jobs: list[Job], scratch: Path) -> list[Done]:
     assert proc.returncode == 0, proc.stderr
     codes = json.loads(proc.stdout.strip().splitlines()[-1])
     return [
-        Done(
-            code,
-            Path(d["out"]).read_text(errors="replace"),
-            Path(d["err"]).read_text(errors="replace"),
-        )
-        for code, d in zip(codes, docs, strict=True)
+        Done(code, _read(d["out"]), _read(d["err"])) for code, d in zip(codes, docs, strict=True)
     ]
+
+
+def _read(path: str) -> str:
+    """A child's output ("" when it was killed before it opened its files)."""
+    try:
+        return Path(path).read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
