@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -150,33 +147,6 @@ def test_a_crash_at_every_write_and_rename(base: Path, tmp_path: Path, scenario:
     for project, done in zip(projects, again, strict=True):
         check_finished(project, args, done, new)
     sys.stdout.write(f"\n{scenario}: {calls} crash points\n")
-
-
-TRIALS = int(os.environ.get("MLOPSCTL_CRASH_TRIALS", "50"))  # kills at random moments (seeded)
-
-
-def test_kill_9_at_random_moments(base: Path, tmp_path: Path) -> None:
-    args = SCENARIOS["new stage with appends"]
-    old = tree(base)
-    (reference,) = copies(base, tmp_path / "first", 1)
-    start = time.perf_counter()
-    (done,) = run_forked([Job(reference, args)], tmp_path / "o1")
-    span = time.perf_counter() - start
-    assert done.returncode == 0, done.stderr
-    new = tree(reference)
-    chance = random.Random(20261123)
-    projects = copies(base, tmp_path / "kill", TRIALS)
-    killed = run_forked(
-        [Job(p, args, kill_after=chance.uniform(0, span)) for p in projects], tmp_path / "o2"
-    )
-    killed_mid_run = sum(d.returncode == -signal.SIGKILL for d in killed)
-    for project in projects:
-        check_after_crash(old, new, tree(project))
-    again = run_forked([Job(p, args) for p in projects], tmp_path / "o3")
-    for project, done in zip(projects, again, strict=True):
-        check_finished(project, args, done, new)
-    assert killed_mid_run > 0
-    print(f"\n{killed_mid_run} of {TRIALS} runs were killed before they ended")
 
 
 def test_temporary_files_are_invisible_to_git(base: Path, tmp_path: Path) -> None:
