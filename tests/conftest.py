@@ -74,24 +74,6 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"hypothesis seed: {seed} (replay a failure with --hypothesis-seed={seed})"
 
 
-# The longest test files first, so that xdist (--dist loadfile) starts them first and no worker
-# is left with a long file at the end; the others keep their order.
-HEAVY_FIRST = (
-    "test_traffic_kills.py", "test_swarm.py", "test_generated_ci.py", "test_templates.py",
-    "test_crash.py", "test_crash_kills.py", "test_traffic.py", "test_deploy.py",
-    "test_traffic_rollback.py", "test_secrets.py", "test_test_runner.py",
-    "test_untrusted_properties.py", "test_wheel.py", "test_attacks.py",
-)  # fmt: skip
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        name = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
-        return HEAVY_FIRST.index(name) if name in HEAVY_FIRST else len(HEAVY_FIRST)
-
-    items.sort(key=rank)  # stable: a file's tests keep their order
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests marked ``docker`` need an engine: skipped without one, failed under CI."""
     if item.get_closest_marker("docker") is not None:
