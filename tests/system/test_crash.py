@@ -1,4 +1,5 @@
-"""Crashes during the apply step: at every write and rename, and ``kill -9`` at random.
+"""Crashes during the apply step, at every write and rename (kill -9 at random moments is in
+test_crash_kills.py).
 
 After each crash every target holds its old content or its new one (never a part, never
 missing when it existed), the record parses, and the next run finishes the job: the tree then
@@ -11,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,27 +20,6 @@ import pytest
 from tests.conftest import git
 from tests.helpers.forker import Done, Job, run_forked
 from tests.system.conftest import mlopsctl
-
-# Runs mlopsctl with every file write (os.write under the file objects: os.open counts each
-# new file), os.replace, os.link, os.unlink and os.rmdir counted; the process dies (as by SIGKILL: no cleanup, no
-# exit handlers) at call number K.
-CRASHER = """
-import os, sys
-limit, count = int(sys.argv[1]), [0]
-def counted(real):
-    def call(*args, **kwargs):
-        count[0] += 1
-        if count[0] == limit:
-            os._exit(137)
-        return real(*args, **kwargs)
-    return call
-for name in ("replace", "open", "link", "unlink", "rmdir"):
-    setattr(os, name, counted(getattr(os, name)))
-from mlopsctl.main import main
-code = main(sys.argv[2:])
-sys.stderr.write(f"calls={count[0]}\\n")
-sys.exit(code)
-"""
 
 SCENARIOS = {
     "new stage with appends": ["new-stage", "6.2", "alerts", "--template", "monitoring"],
@@ -72,13 +51,6 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "chore: base", "--no-verify")
     return root
-
-
-def crash_run(project: Path, limit: int, args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", CRASHER, str(limit), *args],
-        cwd=project, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
 
 
 def check_after_crash(old: dict[str, bytes], new: dict[str, bytes], now: dict[str, bytes]) -> None:
@@ -151,15 +123,10 @@ def test_a_crash_at_every_write_and_rename(base: Path, tmp_path: Path, scenario:
 
 def test_temporary_files_are_invisible_to_git(base: Path, tmp_path: Path) -> None:
     args = SCENARIOS["new stage with appends"]
-    counting = tmp_path / "counting"
-    shutil.copytree(base, counting, symlinks=True)
-    crash_run(counting, 10**9, args)  # warms the parse cache
-    shutil.rmtree(counting)
-    shutil.copytree(base, counting, symlinks=True)
-    calls = int(crash_run(counting, 10**9, args).stderr.strip().rsplit("calls=", 1)[1])
-    project = tmp_path / "p"
-    shutil.copytree(base, project, symlinks=True)
-    assert crash_run(project, calls - 2, args).returncode == 137  # among the renames
+    counting, project = copies(base, tmp_path / "c", 2)
+    (done,) = run_forked([Job(counting, args, limit=10**9)], tmp_path / "o1")
+    (crashed,) = run_forked([Job(project, args, limit=done.calls - 2)], tmp_path / "o2")
+    assert crashed.returncode == 137  # among the renames
     assert (project / ".mlops/tmp").is_dir() and any((project / ".mlops/tmp").iterdir())
     status = git(project, "status", "--porcelain", "--untracked-files=all")
     assert ".mlops/tmp" not in status
