@@ -415,3 +415,27 @@ def test_smaller_frictions(project: Path) -> None:
     refused(gone, "6.9")
     spaced = mlopsctl(project, "new-stage", " 6.1 ", "x")
     refused(spaced, "Stage id")
+
+
+def test_a_new_user_is_told_where_the_project_is_and_what_to_install(tmp_path: Path) -> None:
+    made = mlopsctl(tmp_path, "init", "demo")
+    assert made.returncode == 0, made.stderr
+    said = " ".join(made.stdout.split())  # (Rich folds long lines)
+    assert f"project 'demo' is in {tmp_path / 'demo'}" in said
+    assert "mlopsctl new-stage 6.1 monitoring-api" in said
+    stage = mlopsctl(tmp_path / "demo", "new-stage", "5.1", "serve", "--template", "model-serving")
+    assert stage.returncode == 0, stage.stderr
+    said = " ".join(stage.stdout.split())
+    assert "requirements.txt gained prometheus-client" in said
+    assert "pip install -r requirements.txt" in said
+
+
+def test_an_update_conflict_never_advises_a_flag_update_lacks(victim: Path) -> None:
+    module = victim / "src/demo/monitoring/monitoring_api.py"
+    record = json.loads((victim / ".mlops/generated.json").read_text())
+    del record["files"]["src/demo/monitoring/monitoring_api.py"]  # now a file of nobody's
+    (victim / ".mlops/generated.json").write_text(json.dumps(record))
+    module.write_text("# the user's own file\n")
+    out = mlopsctl(victim, "update", "6.1")
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert "--force" not in out.stderr
