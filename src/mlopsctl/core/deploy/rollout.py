@@ -392,11 +392,20 @@ def _blue_green(
             lock.check()
         network = engine.ensure_network(c, project, p.environment)
         new = engine.colour_containers(c, new_project)
-        old_containers = [c.containers.get(name) for name in (live.containers if live else [])]
+        new_ids = {x.id for x in new}
+        old_containers = [
+            x for x in (c.containers.get(name) for name in (live.containers if live else []))
+            if x.id not in new_ids  # never detach what is switched to
+        ]  # fmt: skip
         engine.attach(network, new)
         engine.detach(network, old_containers)
         try:  # the hook, or anything after the switch, failing puts traffic back
-            problem = _switch_hook(root, p, env, outcome)
+            network.reload()
+            attached = set((network.attrs.get("Containers") or {}).keys())
+            problem = None
+            if not new_ids or not new_ids <= attached:
+                problem = f"the {p.new_colour} colour is not on {network.name} after the switch"
+            problem = problem or _switch_hook(root, p, env, outcome)
             if problem is None:
                 images = {s.service: s.image for s in health.services if s.image}
                 outcome.release.image_ids = sorted(set(images.values()))
