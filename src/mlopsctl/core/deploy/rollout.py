@@ -400,8 +400,10 @@ def _blue_green(
         engine.attach(network, new)
         engine.detach(network, old_containers)
         try:  # the hook, or anything after the switch, failing puts traffic back
-            network.reload()
-            attached = set((network.attrs.get("Containers") or {}).keys())
+            attached = _attached(network)
+            if not new_ids <= attached:  # once more: a killed deploy's request may have won
+                engine.attach(network, new)
+                attached = _attached(network)
             problem = None
             if not new_ids or not new_ids <= attached:
                 problem = f"the {p.new_colour} colour is not on {network.name} after the switch"
@@ -426,6 +428,11 @@ def _blue_green(
             compose.remove_project(f"{base}-{live.colour}")
     finally:
         _discard(override)
+
+
+def _attached(network: Any) -> set[str]:
+    network.reload()
+    return set((network.attrs.get("Containers") or {}).keys())
 
 
 def _outline(file: Path) -> tuple[Any, list[str]]:
@@ -546,6 +553,7 @@ def reconcile(config: Config, p: Plan, store: history.Store | None) -> engine.Li
     c = compose.client()
     base = compose.project_name(config.name, p.environment)
     project = compose.project_name(config.name)
+    _wait_settled(c, base)
     live = engine.live(c, project, p.environment)
     if live is not None and live.colour == "mixed":
         network = engine.ensure_network(c, project, p.environment)
@@ -563,6 +571,26 @@ def reconcile(config: Config, p: Plan, store: history.Store | None) -> engine.Li
     if store is not None:
         settle(config, p.environment, store, running=False)
     return live
+
+
+SETTLE_SECONDS = 20.0
+TRANSIENT = ("created", "restarting", "removing")
+
+
+def _wait_settled(client: Any, base: str) -> None:
+    """A killed deploy's requests go on in the engine after it died (a container being
+    started, stopped or removed): wait, a bounded time, until no container of either colour is
+    between two states, so that what is live is read from settled state."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        busy = [
+            x for colour in COLOURS
+            for x in engine.colour_containers(client, f"{base}-{colour}")
+            if x.status in TRANSIENT
+        ]  # fmt: skip
+        if not busy:
+            return
+        time.sleep(0.2)
 
 
 def _http_ok(url: str, timeout: float) -> str | None:
