@@ -66,6 +66,11 @@ def start(
             pass_fds=tuple(pass_fds),
         )  # fmt: skip
     except FileNotFoundError:
+        if cwd is not None and not Path(cwd).is_dir():
+            raise Missing(
+                f"The folder {cwd} that `{cmd[0]}` was to run in does not exist; create it or "
+                "run from another folder."
+            ) from None
         raise Missing(f"`{cmd[0]}` was not found on PATH; install it and try again.") from None
     return Running(list(cmd), child, input)
 
