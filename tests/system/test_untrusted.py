@@ -439,3 +439,13 @@ def test_an_update_conflict_never_advises_a_flag_update_lacks(victim: Path) -> N
     out = mlopsctl(victim, "update", "6.1")
     assert out.returncode == 3, out.stdout + out.stderr
     assert "--force" not in out.stderr
+
+
+def test_a_journal_that_is_a_link_is_refused(victim: Path) -> None:
+    outside = victim.parent / "sib" / "journal.json"
+    outside.write_text(json.dumps({"entries": [{"path": "mlops.yaml", "delete": True}]}))
+    (victim / ".mlops/tmp").mkdir(parents=True)
+    (victim / ".mlops/tmp/journal.json").symlink_to(outside)
+    guard = Guard(victim)
+    refused(mlopsctl(victim, "new-stage", "6.2", "alerting"), "not a plain file")
+    guard.unchanged()

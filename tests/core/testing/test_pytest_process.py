@@ -46,3 +46,19 @@ def test_the_relay_copies_lines_masked(tmp_path: object, capfd: object) -> None:
     out = capfd.readouterr().out  # type: ignore[attr-defined]
     assert "ok line" in out and "hunter2" not in out
     assert sys.stdout is not None
+
+
+def test_the_relay_lets_progress_through_and_still_masks_the_rest(capfd: object) -> None:
+    relay = pytest_process.Relay()
+    writer = os.dup(relay.write_fd)
+    relay.started()
+    for chunk in (b"tests/unit/test_a.py ..", b"F", b" token: ghp_" + b"a" * 36 + b"\n",
+                  b"-----BEGIN RSA PRIVATE KEY-----\nMIIEbody\n-----END RSA PRIVATE KEY-----\n",
+                  "caf\u00e9".encode()[:4], "caf\u00e9".encode()[4:] + b" tail"):  # fmt: skip
+        os.write(writer, chunk)
+    os.close(writer)
+    relay.join()
+    out = capfd.readouterr().out  # type: ignore[attr-defined]
+    assert out.startswith("tests/unit/test_a.py ..F")
+    assert "ghp_" not in out and "MIIEbody" not in out
+    assert out.endswith("café tail")

@@ -176,15 +176,41 @@ class Relay:
         self.thread.start()
 
     def _copy(self) -> None:
+        """Whole lines are masked before they are written. pytest's progress (``....F`` after
+        a test file's name) is written as it comes, so that a run shows it is running: a
+        line's beginning goes out early only while it is nothing but that progress."""
+        import codecs
+        import re
+
         from mlopsctl.core.secrets import LineMasker
 
+        progress = re.compile(r"(?:\S+\.py )?[.sFExX]*")
         out = sys.stdout.fileno()
         masker = LineMasker()
-        with open(self.read_fd, "rb", closefd=True) as pipe:
-            for line in pipe:
-                text = masker.line(line.decode("utf-8", "replace"))
-                with contextlib.suppress(OSError):
-                    os.write(out, text.encode("utf-8", "replace"))
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        pending, sent = "", 0  # the line so far, and how much of it is out already
+
+        def write(text: str) -> None:
+            with contextlib.suppress(OSError):
+                os.write(out, text.encode("utf-8", "replace"))
+
+        while chunk := os.read(self.read_fd, 65536):
+            pending += decoder.decode(chunk)
+            *lines, pending_tail = pending.split("\n")
+            for line in lines:
+                if sent:
+                    write(masker.line(line[sent:] + "\n"))
+                else:
+                    write(masker.line(line + "\n"))
+                sent = 0
+            pending = pending_tail
+            if len(pending) > sent and not masker.in_key and progress.fullmatch(pending):
+                write(pending[sent:])
+                sent = len(pending)
+        os.close(self.read_fd)
+        tail = pending + decoder.decode(b"", final=True)
+        if len(tail) > sent:
+            write(masker.line(tail[sent:]))
 
     def join(self) -> None:
         if self.thread is not None:
