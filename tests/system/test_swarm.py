@@ -184,22 +184,20 @@ def test_a_killed_swarm_deploy_is_settled_by_what_the_engine_did(stack_project: 
         cwd=stack_project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )  # fmt: skip
-    service = f"{stack_project.name}-staging_api"
+    services = [f"{stack_project.name}-staging_{name}" for name in ("api", "worker")]
     label = '{{index .Spec.Labels "io.mlopsctl.version"}}'
-    while docker("service", "inspect", "-f", label, service) != "v3" and proc.poll() is None:
-        time.sleep(0.05)  # until the stack deploy landed: mlopsctl now waits on the engine
+
+    def labels() -> set[str]:
+        return {docker("service", "inspect", "-f", label, s) for s in services}
+
+    while labels() != {"v3"} and proc.poll() is None:
+        time.sleep(0.05)  # until `docker stack deploy` updated every service of the stack
     assert len(Store(stack_project.name).rows("staging")) == 2
     os.killpg(proc.pid, signal.SIGKILL)  # the engine goes on without mlopsctl
     proc.wait()
+    status = "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}"
     for _ in range(240):
-        state = docker(
-            "service",
-            "inspect",
-            "-f",
-            "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
-            service,
-        )
-        if state == "completed":
+        if all(docker("service", "inspect", "-f", status, s) in ("", "completed") for s in services):
             break
         time.sleep(0.5)
     rows = json.loads(mlopsctl(stack_project, "releases", "--env", "staging", "--json").stdout)[
