@@ -67,6 +67,29 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         subprocess.run(["docker", "rmi", LOCK_IMAGE], capture_output=True, timeout=60)
 
 
+# The files that take longest, longest first: xdist (``--dist loadfile --no-loadscope-reorder``)
+# hands out files in collection order, so starting these first keeps one of them from being the
+# run's tail on a worker that already finished everything else.
+HEAVIEST_FIRST = (
+    "system/test_crash.py", "system/test_swarm.py", "system/test_deploy.py",
+    "system/test_generated_ci.py", "system/test_traffic_kills.py", "system/test_test_runner.py",
+    "system/test_traffic_rollback.py", "system/test_traffic.py", "system/test_doctor.py",
+    "system/test_untrusted_properties.py", "system/test_templates.py", "system/test_secrets.py",
+    "system/test_wheel.py", "system/test_crash_kills.py", "system/test_fuzz.py",
+    "system/test_attacks.py", "system/test_git_hooks.py",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
+
+    def weight(item: pytest.Item) -> int:
+        path = Path(str(item.fspath)).as_posix()
+        return next((r for name, r in rank.items() if path.endswith(f"/tests/{name}")), len(rank))
+
+    items.sort(key=weight)  # stable: a file's tests keep their order
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     from hypothesis import core
 

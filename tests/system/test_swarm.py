@@ -197,7 +197,9 @@ def test_a_killed_swarm_deploy_is_settled_by_what_the_engine_did(stack_project: 
     proc.wait()
     status = "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}"
     for _ in range(240):
-        if all(docker("service", "inspect", "-f", status, s) in ("", "completed") for s in services):
+        if all(
+            docker("service", "inspect", "-f", status, s) in ("", "completed") for s in services
+        ):
             break
         time.sleep(0.5)
     rows = json.loads(mlopsctl(stack_project, "releases", "--env", "staging", "--json").stdout)[

@@ -344,6 +344,15 @@ class Test(Command, name="test", handler="testing:run"):
     workers: str | None = opt("-n", help="Parallel workers (N or auto) with pytest-xdist.")
     env_name: str | None = opt("--env", help="Load .env.NAME over .env (default: testing).")
     fail_fast: bool = flag("--fail-fast", help="Stop after the first failing suite.")
+    affected: bool = flag(
+        "--affected",
+        help="Only the tests that ran the lines changed since --base (from the test map that "
+        "full --cov runs record), new and edited test files; --cov then gates the changed lines.",
+    )
+    base: str | None = opt(
+        "--base",
+        help="With --affected: compare with REF (default: merge base with the default branch).",
+    )
     json: bool = flag("--json", help=_JSON)
     pytest_args: list[str] = rest(help="Arguments for pytest.")
 

@@ -24,7 +24,12 @@ def run(o: Test) -> int:
         cov_xml=Path(o.cov_xml).absolute() if o.cov_xml else None,
         workers=o.workers, env_name=o.env_name or "testing", env_required=o.env_name is not None,
         fail_fast=o.fail_fast, pytest_args=list(o.pytest_args), stream=not o.json,
+        affected=o.affected, base=o.base,
     )  # fmt: skip
+    if o.base is not None and not o.affected:
+        from mlopsctl.errors import BadInput
+
+        raise BadInput("--base goes with --affected; add --affected or drop --base.")
 
     def announce(suite: str) -> None:
         if not o.json:
@@ -35,7 +40,18 @@ def run(o: Test) -> int:
             import rich.console
             import rich.table  # noqa: F401  (the summary table loads while the tests run)
 
-    result = runner.run(cfg, options, on_suite=announce, on_running=prepare)
+    def announce_selection(selection: Any) -> None:
+        if o.json:
+            return
+        if selection.everything:
+            print(f"affected: everything runs: {selection.everything}", flush=True)
+        elif not selection.nothing:
+            count = len(selection.tests) + len(selection.files)
+            print(f"affected: {count} selected by {len(selection.changed)} changed file(s) "
+                  f"since {selection.base[:12]} ({selection.base_source})", flush=True)  # fmt: skip
+
+    result = runner.run(cfg, options, on_suite=announce, on_running=prepare,
+                        on_selection=announce_selection)  # fmt: skip
     if o.json:
         emit_json(result.as_dict())
     else:
@@ -52,7 +68,8 @@ def _render(result: Any) -> None:
     out.print(f"python: {result.python} ({result.python_source})")
     if result.env_files:
         out.print(f"environment: {', '.join(result.env_files)} (TEST_MODE=true)")
-    styles = {"passed": "green", "failed": "bold red", "error": "bold red", "no tests": "yellow"}
+    styles = {"passed": "green", "failed": "bold red", "error": "bold red", "no tests": "yellow",
+              "not affected": "dim"}  # fmt: skip
     table = Table(show_edge=False, pad_edge=False)
     for col in ("suite", "status", "passed", "failed", "skipped", "errors", "time", "note"):
         table.add_column(
@@ -64,7 +81,8 @@ def _render(result: Any) -> None:
             s.name, f"[{styles.get(s.status, '')}]{s.status}[/]", str(s.passed), str(s.failed),
             str(s.skipped), str(s.errors), f"{s.seconds:.2f}s", s.message,
         )  # fmt: skip
-    out.print(table)
+    if result.suites:
+        out.print(table)
     from rich.markup import escape
 
     for s in result.suites:
@@ -73,7 +91,7 @@ def _render(result: Any) -> None:
             for line in failure["output"].splitlines():
                 out.print(f"    {escape(line)}", soft_wrap=True)
     if result.coverage is not None:
-        if result.coverage_files:
+        if result.coverage_files and result.changed_coverage is None:
             files = Table(show_edge=False, pad_edge=False, title="files under 100%",
                           title_justify="left")  # fmt: skip
             for col in ("file", "cover", "missing lines"):
@@ -82,7 +100,14 @@ def _render(result: Any) -> None:
                 files.add_row(escape(f["file"]), f"{f['percent']:.1f}%", f["missing"])
             out.print(files)
         verdict = "ok" if result.coverage_ok else "[bold red]under the gate[/]"
-        out.print(f"coverage: {result.coverage:.1f}% (gate {result.gate:g}%) {verdict}")
+        changed = result.changed_coverage
+        if changed is None:
+            out.print(f"coverage: {result.coverage:.1f}% (gate {result.gate:g}%) {verdict}")
+        else:
+            out.print(f"coverage of the changed lines: {changed.percent:.1f}% ({changed.covered}"
+                      f" of {changed.total}, gate {result.gate:g}%) {verdict}")  # fmt: skip
+            for where in changed.uncovered:
+                out.print(f"  not covered: {escape(where)}")
         if result.coverage_xml:
             out.print(f"coverage xml: {escape(result.coverage_xml)}")
     for note in result.notes:

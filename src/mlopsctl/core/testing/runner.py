@@ -28,6 +28,8 @@ from mlopsctl.errors import BadInput, Missing
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
 
+    from mlopsctl.core.testing.affected import ChangedCoverage, Selection
+
 SUITES = ("unit", "integration", "e2e", "performance", "security")
 DEFAULT_SUITES = ("unit", "integration", "e2e")
 STATE_DIR = ".mlops/state"
@@ -48,13 +50,15 @@ class Options:
     fail_fast: bool = False
     pytest_args: list[str] = field(default_factory=list)
     stream: bool = True
+    affected: bool = False  # only the tests the change from ``base`` affects
+    base: str | None = None  # default: the merge base with the default branch
     # run in this process while the first suite's tests run (the CLI loads its table there)
 
 
 @dataclass
 class SuiteResult:
     name: str
-    status: str = "passed"  # passed, failed, no tests, error
+    status: str = "passed"  # passed, failed, no tests, not affected, error
     passed: int = 0
     failed: int = 0
     skipped: int = 0
@@ -90,14 +94,23 @@ class Run:
     junit_xml: str | None = None
     coverage_files: list[dict[str, Any]] = field(default_factory=list)  # under 100%
     coverage_xml: str | None = None
+    affected: Selection | None = None
+    changed_coverage: ChangedCoverage | None = None  # under --affected: the changed lines
+    map_recorded: str | None = None  # the test map this run recorded
 
     @property
     def coverage_ok(self) -> bool:
-        return self.coverage is None or self.gate is None or self.coverage >= self.gate
+        if self.gate is None:
+            return True
+        if self.changed_coverage is not None:
+            return self.changed_coverage.percent >= self.gate
+        return self.coverage is None or self.coverage >= self.gate
 
     @property
     def ok(self) -> bool:
-        return self.coverage_ok and all(s.status in ("passed", "no tests") for s in self.suites)
+        return self.coverage_ok and all(
+            s.status in ("passed", "no tests", "not affected") for s in self.suites
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +130,19 @@ class Run:
             },
             "junit_xml": self.junit_xml,
             "notes": self.notes,
+            "affected": None
+            if self.affected is None
+            else {
+                **self.affected.as_dict(),
+                "changed_coverage": None
+                if self.changed_coverage is None
+                else {
+                    **self.changed_coverage.as_dict(),
+                    "gate": self.gate,
+                    "ok": self.coverage_ok,
+                },
+            },
+            "test_map": self.map_recorded,
         }
 
 
@@ -203,6 +229,7 @@ def run(
     options: Options,
     on_suite: Callable[[str], None] | None = None,
     on_running: Callable[[str], None] | None = None,
+    on_selection: Callable[[Selection], None] | None = None,
 ) -> Run:
     """Run the suites of ``options`` in order. ``on_suite`` is called before a suite starts,
     ``on_running`` while its process runs (the caller's chance to prepare its report)."""
@@ -216,9 +243,18 @@ def run(
         raise BadInput(f"--junit-xml {options.junit_xml} is a folder; name a file, e.g. junit.xml.")
     if gate is not None and not 0 <= gate <= 100:  # also refuses nan
         raise BadInput(f"--cov-fail-under {gate:g} is outside 0-100; give a percentage.")
+    selection = _select(root, config, options, suites) if options.affected else None
     env, env_files = environment(root, options)
     python, why = select_python(root, config, env)
-    result = Run(python, why, env_files, gate=gate if options.cov else None)
+    result = Run(python, why, env_files, gate=gate if options.cov else None, affected=selection)
+    if selection is not None and on_selection is not None:
+        on_selection(selection)
+    if selection is not None and selection.nothing:
+        result.notes.append(f"nothing to run: no change since {selection.base[:12]} "
+                            f"({selection.base_source}) affects a test")  # fmt: skip
+        return result
+    partial = selection is not None and selection.everything is None
+    records = options.cov and not partial and not options.stage and not options.pytest_args
     extra: list[str] = []
     if options.workers:
         if has_module(python, "xdist"):
@@ -233,6 +269,8 @@ def run(
         env["COVERAGE_FILE"] = str(cov_file)
         package = config.section("tests")["package"] or config.package
         extra += [f"--cov={package}", "--cov-append", "--cov-report="]
+        if records:
+            extra.append("--cov-context=test")  # the test map: which test ran which line
     fork = bool(config.section("tests")["fork"])
     # mkdtemp, not TemporaryDirectory: a forked suite must not inherit a cleanup of this folder
     tmp = Path(tempfile.mkdtemp(prefix="mlopsctl-test-"))
@@ -240,8 +278,9 @@ def run(
         for suite in suites:
             if on_suite is not None:
                 on_suite(suite)
+            chosen = _chosen(selection, suite, pattern) if partial else None
             res = _run_suite(root, suite, pattern, python, env, extra, options, tmp, fork,
-                             on_running)  # fmt: skip
+                             on_running, chosen)  # fmt: skip
             result.suites.append(res)
             if res.status == "error" and not has_module(python, "pytest"):
                 raise Missing(
@@ -251,8 +290,19 @@ def run(
             if options.fail_fast and res.status in ("failed", "error"):
                 break
         if options.cov:
-            result.coverage, result.coverage_files = _coverage_report(python, root, env, tmp)
-            _record_coverage(root, result)
+            result.coverage, result.coverage_files, report = _coverage_report(
+                python, root, env, tmp
+            )
+            if selection is not None:
+                from mlopsctl.core.testing.affected import changed_coverage
+
+                result.changed_coverage = changed_coverage(
+                    report, root, selection.changed, sources(root, config)
+                )
+            if not partial:
+                _record_coverage(root, result)
+            if records:
+                _record_map(root, python, env, cov_file, suites, result)
             if options.cov_xml is not None:
                 _coverage_xml(python, root, env, options.cov_xml)
                 result.coverage_xml = str(options.cov_xml)
@@ -268,13 +318,18 @@ def _run_suite(
     root: Path, suite: str, pattern: re.Pattern[str] | None, python: str, env: dict[str, str],
     extra: list[str], options: Options, tmp: Path, fork: bool,
     on_running: Callable[[str], None] | None,
+    chosen: tuple[list[str], list[Path]] | None = None,
 ) -> SuiteResult:  # fmt: skip
     import xml.etree.ElementTree as ET
 
     from mlopsctl.core.testing import pytest_process
 
-    targets, bash = plan_suite(root, suite, pattern)
+    targets, bash = plan_suite(root, suite, pattern) if chosen is None else chosen
+    bash = [b if b.is_absolute() else root / b for b in bash]
     res = SuiteResult(suite)
+    if chosen is not None and not targets and not bash:
+        res.status, res.message = "not affected", "no test of this suite ran the changed lines"
+        return res
     suite_el = ET.Element("testsuite", name=suite)
     if targets:
         scratch = tmp / suite
@@ -449,18 +504,19 @@ def _run_bash(
 
 def _coverage_report(
     python: str, root: Path, env: dict[str, str], tmp: Path
-) -> tuple[float | None, list[dict[str, Any]]]:
-    """The total, and every measured file under 100% with its missing lines (as ranges)."""
+) -> tuple[float | None, list[dict[str, Any]], dict[str, Any]]:
+    """The total, every measured file under 100% with its missing lines (as ranges), and
+    coverage's JSON report."""
     out = tmp / "coverage.json"
     cmd = [python, "-m", "coverage", "json", "-q", "-o", str(out)]
     done = proc.run(cmd, cwd=root, env=env, check=False)
     if "No data" in (done.stdout or "") + (done.stderr or ""):
-        return 0.0, []  # the suites ran none of the package's code
+        return 0.0, [], {}  # the suites ran none of the package's code
     try:
         doc = json.loads(out.read_text())
         total = float(doc["totals"]["percent_covered"])
     except (OSError, ValueError, KeyError):
-        return None, []
+        return None, [], {}
     files = []
     for name, data in sorted(doc.get("files", {}).items()):
         summary = data.get("summary", {})
@@ -471,7 +527,7 @@ def _coverage_report(
                 "percent": round(percent, 1),
                 "missing": _ranges(data.get("missing_lines", [])),
             })  # fmt: skip
-    return total, files
+    return total, files, doc
 
 
 def _ranges(lines: list[int]) -> str:
@@ -520,3 +576,60 @@ def _write_junit(path: Path, suites: list[SuiteResult]) -> None:
         top.set(key, str(value))
     ET.indent(top)
     atomic_write(path, ET.tostring(top, encoding="utf-8", xml_declaration=True))
+
+
+def sources(root: Path, config: Config) -> list[str]:
+    """The folders of the measured package, relative to the project root."""
+    package = str(config.section("tests")["package"] or config.package)
+    folder = package.replace(".", "/")
+    found = [f for f in (f"src/{folder}", folder) if (root / f).is_dir()]
+    return found or [f"src/{folder}"]
+
+
+def _select(root: Path, config: Config, options: Options, suites: list[str]) -> Selection:
+    from mlopsctl.core.testing import affected, changes, testmap
+
+    changes.require_repository(root)
+    if options.base:
+        base, why = changes.resolve(root, options.base), f"--base {options.base}"
+    elif changes.head(root) is None:
+        raise BadInput("This repository has no commit yet, so there is nothing to compare "
+                       "with; commit once or run without --affected.")  # fmt: skip
+    else:
+        base, why = changes.default_base(root)
+    return affected.select(root, base, why, lambda: testmap.load(root), sources(root, config),
+                           suites)  # fmt: skip
+
+
+def _chosen(
+    selection: Selection | None, suite: str, pattern: re.Pattern[str] | None
+) -> tuple[list[str], list[Path]]:
+    """The selected pytest targets and bash tests of ``suite`` (``--stage`` applied)."""
+    assert selection is not None
+
+    def wanted(target: str) -> bool:
+        return pattern is None or bool(pattern.match(target.split("::", 1)[0].rsplit("/", 1)[-1]))
+
+    targets = [t for t in selection.targets(suite) if wanted(t)]
+    bash = [Path(f) for f in sorted(selection.files)
+            if f.startswith(f"tests/{suite}/") and f.endswith(".sh") and wanted(f)]  # fmt: skip
+    return targets, bash
+
+
+def _record_map(root: Path, python: str, env: dict[str, str], cov_file: Path,
+                suites: list[str], result: Run) -> None:  # fmt: skip
+    """Save the test map of this full run (a note, never a failure, when it cannot be)."""
+    from mlopsctl.core.testing import changes, testmap
+
+    commit = changes.head(root)
+    if commit is None:
+        result.notes.append("no test map recorded: the repository has no commit yet")
+        return
+    try:
+        found = testmap.record(python, root, env, cov_file, commit, suites)
+    except (testmap.Unusable, OSError, ValueError) as exc:
+        result.notes.append(f"no test map recorded: {exc}")
+        return
+    result.map_recorded = testmap.MAP_FILE
+    result.notes.append(f"test map recorded at {commit[:12]} ({len(found.tests)} tests) in "
+                        f"{testmap.MAP_FILE}")  # fmt: skip
