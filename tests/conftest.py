@@ -76,7 +76,7 @@ HEAVIEST_FIRST = (
     "system/test_traffic_rollback.py", "system/test_traffic.py", "system/test_doctor.py",
     "system/test_untrusted_properties.py", "system/test_templates.py", "system/test_secrets.py",
     "system/test_wheel.py", "system/test_crash_kills.py", "system/test_fuzz.py",
-    "system/test_attacks.py", "system/test_git_hooks.py",
+    "system/test_attacks.py", "system/test_git_hooks.py", "system/test_affected.py",
 )  # fmt: skip
 
 
