@@ -149,10 +149,21 @@ def parse(text: str) -> list[FileChange]:
             current.new_lines.update(range(c, c + d))
         elif line.startswith("Binary files "):
             current.whole = True
+            if current.path is None and current.old_path is None:
+                current.old_path, current.path = _header_paths(line)
     for change in changes:  # a header without ---/+++ (mode change only): not a change
         if change.path is None and change.old_path is None:
             change.whole = False
     return [c for c in changes if c.path or c.old_path]
+
+
+def _header_paths(line: str) -> tuple[str | None, str | None]:
+    """The paths of ``Binary files a/X and b/Y differ`` (``/dev/null`` for a side: None)."""
+    body = line[len("Binary files ") :].removesuffix(" differ")
+    old, sep, new = body.partition(" and ")
+    if not sep:
+        return None, None
+    return _side(old, "a/"), _side(new, "b/")
 
 
 def _side(text: str, prefix: str) -> str | None:
