@@ -41,6 +41,22 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[HAD_LOCK_IMAGE] = _has_lock_image()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The controller makes the run's one-node swarm before any worker starts (see
+    tests/helpers/engine.py for why never in the middle of a run)."""
+    from tests.helpers import engine
+
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    if engine.run_needs_swarm(list(config.args), str(Path(__file__).parent)):
+        config.stash[MADE_SWARM] = engine.start_swarm()
+
+
+MADE_SWARM = pytest.StashKey[tuple[bool, bool]]()
+
+
 HAD_LOCK_IMAGE = pytest.StashKey[bool]()
 
 
@@ -61,7 +77,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from mlopsctl.core.deploy.engine import LOCK_IMAGE
 
     config = session.config
-    if hasattr(config, "workerinput") or config.stash.get(HAD_LOCK_IMAGE, True):
+    if hasattr(config, "workerinput"):
+        return
+    made, had_gwbridge = config.stash.get(MADE_SWARM, (False, True))
+    if made:
+        from tests.helpers.engine import stop_swarm
+
+        stop_swarm(had_gwbridge)
+    if config.stash.get(HAD_LOCK_IMAGE, True):
         return
     if _has_lock_image():
         subprocess.run(["docker", "rmi", LOCK_IMAGE], capture_output=True, timeout=60)

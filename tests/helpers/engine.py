@@ -60,3 +60,46 @@ def remove_test_objects(project: str) -> list[str]:
         docker("rmi", tag)
         removed.append(f"image {tag}")
     return removed
+
+
+# --- the one-node swarm of a run --------------------------------------------------------------
+#
+# `docker swarm init` and `docker swarm leave` reconfigure the engine's networking: containers
+# on bridge networks lose their connections and their names for a while (a blue-green test
+# running beside a swarm module's setup or teardown saw every request fail). So a run that
+# holds swarm tests makes the swarm once, before any worker starts, and leaves it (only if it
+# made it) after every worker is done.
+
+SWARM_FILES = ("test_swarm.py", "test_canary_swarm.py")
+
+
+def swarm_state() -> str:
+    return docker("info", "--format", "{{.Swarm.LocalNodeState}}").stdout.strip()
+
+
+def run_needs_swarm(args: list[str], tests_root: str) -> bool:
+    """Whether the paths given to pytest hold a swarm test file."""
+    import os
+
+    wanted = [os.path.join(tests_root, "system", name) for name in SWARM_FILES]
+    for arg in args or [tests_root]:
+        path = os.path.abspath(arg.split("::", 1)[0])
+        if any(w == path or w.startswith(path.rstrip(os.sep) + os.sep) for w in wanted):
+            return True
+    return False
+
+
+def start_swarm() -> tuple[bool, bool]:
+    """Make this engine a one-node swarm when it is not one: (made it, docker_gwbridge was
+    there before)."""
+    if docker("info").returncode != 0 or swarm_state() == "active":
+        return False, True
+    bridges = docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+    done = docker("swarm", "init", "--advertise-addr", "127.0.0.1")
+    return done.returncode == 0, "docker_gwbridge" in bridges
+
+
+def stop_swarm(had_gwbridge: bool) -> None:
+    docker("swarm", "leave", "--force")
+    if not had_gwbridge:  # swarm init made it; leaving does not remove it
+        docker("network", "rm", "docker_gwbridge")

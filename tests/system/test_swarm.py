@@ -3,7 +3,8 @@
 The routing mesh does not work on this kernel (no IPVS), so services use
 ``endpoint_mode: dnsrr`` on an attachable overlay network, and a client container on that
 network requests them in a loop (retrying a failed connection once, as a router does).
-The tests create the swarm when the engine is not in one, and leave it only if they did.
+The run creates the swarm when the engine is not in one, and leaves it only if it did
+(tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from mlopsctl.core.scaffold import create
 from tests.conftest import git
-from tests.helpers.engine import remove_test_objects
+from tests.helpers.engine import remove_test_objects, swarm_state
 from tests.helpers.machine import need
 from tests.system.conftest import IMAGE, mlopsctl
 from tests.system.test_traffic import Client, docker
@@ -42,20 +43,13 @@ SERVICE = """  {name}:
 
 
 @pytest.fixture(scope="module")
-def a_swarm() -> Iterator[None]:
-    state = docker("info", "--format", "{{.Swarm.LocalNodeState}}", check=False)
-    bridges = docker("network", "ls", "--format", "{{.Name}}", check=False).split()
-    created = False
-    if state != "active":
-        out = subprocess.run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"],
-                             capture_output=True, text=True)  # fmt: skip
-        need("a one-node swarm", None if out.returncode == 0 else out.stderr.strip()[:200])
-        created = True
-    yield
-    if created:
-        subprocess.run(["docker", "swarm", "leave", "--force"], capture_output=True)
-        if "docker_gwbridge" not in bridges:  # swarm init made it; leaving does not remove it
-            subprocess.run(["docker", "network", "rm", "docker_gwbridge"], capture_output=True)
+def a_swarm() -> None:
+    """The run's swarm, made by the controller before any worker started (tests/conftest.py)."""
+    state = swarm_state()
+    need("a one-node swarm", None if state == "active" else (
+        f"the engine is not a swarm manager (state {state or 'unknown'}); run the swarm tests "
+        "through pytest, which makes one for the run, or `docker swarm init`"
+    ))  # fmt: skip
 
 
 @pytest.fixture

@@ -152,7 +152,10 @@ _DRY = "Show the plan; change nothing."
 _YES = "Do not ask for confirmation."
 _FORCE = "Overwrite files that differ."
 _FORMAT = "text, json or github (workflow annotations)."
-_STRATEGY = "auto (the project's script when present, else blue-green), script or blue-green."
+_STRATEGY = (
+    "auto (the project's script when present, else environments.<env>.strategy), script, "
+    "blue-green or canary."
+)
 
 
 # --- scaffolding ------------------------------------------------------------------------
@@ -399,12 +402,15 @@ class Compose(Command, name="compose", handler="compose:compose"):
 
 
 class Deploy(Command, name="deploy", handler="deploy:deploy"):
-    """Deploy a version: the project's scripts/deploy/deploy_<env>.sh, else blue-green.
+    """Deploy a version: the project's scripts/deploy/deploy_<env>.sh, else blue-green,
+    a swarm update or a canary (environments.<env> in mlops.yaml).
 
     Blue-green starts the idle colour beside the live one and switches only when all its
-    services are healthy; otherwise the new colour is removed, the live one keeps
-    serving and the command exits 1. production asks for confirmation (--yes in CI).
-    One deploy per environment at a time (exit 3 while locked). Every attempt is recorded.
+    services are healthy, then watches it through the bake (a failure switches back). A
+    canary answers beside the live version while its metrics are sampled, then is promoted
+    or aborted. Exit 0 only when the new version serves and passed its bake; 1 when it does
+    not (the live version keeps serving); 3 while another deploy holds the lock.
+    production asks for confirmation (--yes in CI). Every attempt is recorded.
     """
 
     environment: str = arg(required=True, metavar="ENV", help="staging, production, ...")
@@ -412,8 +418,9 @@ class Deploy(Command, name="deploy", handler="deploy:deploy"):
     yes: bool = flag("--yes", "-y", help=_YES)
     dry_run: bool = flag("--dry-run", help=_DRY)
     strategy: str = opt(
-        "--strategy", default="auto", choices=("auto", "script", "blue-green"), help=_STRATEGY
-    )
+        "--strategy", default="auto", choices=("auto", "script", "blue-green", "canary"),
+        help=_STRATEGY,
+    )  # fmt: skip
     json: bool = flag("--json", help=_JSON)
 
 

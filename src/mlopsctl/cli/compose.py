@@ -39,6 +39,15 @@ class Progress:
             self.status.start()
         self.status.update(line)
 
+    def say(self, line: str) -> None:
+        """A line that stays (a canary's sample), printed above the status line."""
+        if not self.enabled:
+            return
+        if self.status is not None:
+            self.status.console.print(line, markup=False, highlight=False)
+        else:
+            echo(line, err=True)
+
     def close(self) -> None:
         if self.status is not None:
             self.status.stop()

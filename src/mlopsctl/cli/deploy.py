@@ -30,6 +30,10 @@ def _confirmed(p: Plan, yes: bool) -> bool:
     return bool(typer.confirm(f"Really {p.action} {p.version} to {p.environment}?", default=False))
 
 
+VERDICTS = {"success": "succeeded", "aborted": "was aborted", "refused": "was refused",
+            "rolled back": "was rolled back by the engine"}  # fmt: skip
+
+
 def _report(outcome: Outcome, json_: bool) -> int:
     from mlopsctl.core.secrets import mask_text
 
@@ -41,13 +45,17 @@ def _report(outcome: Outcome, json_: bool) -> int:
             print_logs(outcome.health.logs)
         for warning in outcome.warnings:
             echo(f"warning: {mask_text(warning)}", err=True)
-        colour = f" ({rel.colour})" if rel.colour and rel.strategy == "blue-green" else ""
-        verdict = "succeeded" if rel.outcome == "success" else f"failed: {mask_text(rel.message)}"
+        for line in outcome.failures:
+            echo(f"  {mask_text(line)}", err=True)
+        colour = f" ({rel.colour})" if rel.colour in ("blue", "green") else ""
+        verdict = VERDICTS.get(rel.outcome, "failed")
+        if rel.outcome != "success":
+            verdict += f": {mask_text(rel.message)}"
         echo(
             f"{rel.action} of {rel.version} to {rel.environment}{colour} {verdict} "
             f"in {rel.duration:.1f}s"
         )
-    return 0 if outcome.ok else 1
+    return outcome.exit_code
 
 
 def _run(p: Plan, cfg: Config, yes: bool, dry_run: bool, json_: bool) -> int:
@@ -58,16 +66,18 @@ def _run(p: Plan, cfg: Config, yes: bool, dry_run: bool, json_: bool) -> int:
         if json_:
             emit_json({"dry_run": True, "plan": p.as_dict()})
         else:
-            for key, value in p.as_dict().items():
-                if value is not None:
-                    echo(f"{key}: {value}")
+            echo(f"{p.action} {p.version} to {p.environment} ({p.strategy}, dry run):")
+            for n, step in enumerate(p.steps(), 1):
+                echo(f"  {step}" if step.startswith("  ") else f"{n}. {step}")
+            echo("nothing was changed.")
         return 0
     if not _confirmed(p, yes):
         echo("not confirmed; nothing was changed.", err=True)
         return 1
     progress = Progress(not json_)
     try:
-        outcome = rollout.execute(cfg, p, on_progress=progress, stream=not json_)
+        outcome = rollout.execute(cfg, p, on_progress=progress, stream=not json_,
+                                  say=None if json_ else progress.say)  # fmt: skip
     finally:
         progress.close()
     return _report(outcome, json_)

@@ -7,6 +7,7 @@ not import PyYAML; validation runs on every load.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
@@ -43,6 +44,7 @@ DEFAULT_BRANCH_KINDS = [
 
 KEBAB = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"  # whole-string patterns, matched with fullmatch
 IDENT = r"[a-z_][a-z0-9_]*"
+KEBAB_OR_SNAKE = r"[A-Za-z][A-Za-z0-9_-]{0,62}"
 # Names and titles are written into Python, TOML, YAML and Markdown: no quotes, backslashes,
 # dollars, braces, comment or control characters.
 SAFE_TEXT = r"\w[\w .,/()+&-]{0,79}"
@@ -344,6 +346,96 @@ def _number(low: float, high: float) -> Check:
     return check
 
 
+def _selector(value: Any, key: str, fn: str) -> Any:
+    _str()(value, key, fn)
+    from mlopsctl.core.promql import parse
+
+    parse(value, key)
+    return value
+
+
+_BOUND = _number(-1e300, 1e300)
+
+
+def _metric(value: Any, key: str, fn: str) -> Any:
+    if not isinstance(value, dict):
+        raise _fail(fn, key, "must be a mapping with kind (gauge or ratio) and min and/or max")
+    kind = _choice(("gauge", "ratio"))(value.get("kind"), f"{key}.kind", fn)
+    fields = {"kind": _str(), "min": _BOUND, "max": _BOUND, "description": _str()}
+    needed = ("selector",) if kind == "gauge" else ("numerator", "denominator")
+    fields.update({name: _selector for name in needed})
+    checked = _section(fields)(value, key, fn)
+    for name in needed:
+        if name not in checked:
+            raise _fail(fn, f"{key}.{name}", f"is required for a {kind}")
+    if "min" not in checked and "max" not in checked:
+        raise _fail(fn, key, "needs a bound: min, max or both")
+    if checked.get("min", -math.inf) > checked.get("max", math.inf):
+        raise _fail(fn, f"{key}.min", "must not be above max")
+    return checked
+
+
+def _metrics(value: Any, key: str, fn: str) -> Any:
+    if not isinstance(value, dict) or not value:
+        raise _fail(fn, key, "must be a non-empty mapping of metric names to metrics")
+    if len(value) > 50:
+        raise _fail(fn, key, "may hold at most 50 metrics")
+    for name in value:
+        _str(KEBAB_OR_SNAKE, "a metric name of letters, digits, '-' and '_'")(
+            name, f"{key}.{name}", fn
+        )
+    return {str(n): _metric(spec, f"{key}.{n}", fn) for n, spec in value.items()}
+
+
+def _url(value: Any, key: str, fn: str) -> Any:
+    _str()(value, key, fn)
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        raise _fail(
+            fn, key, f"must be an http(s) URL such as http://prometheus:9090, got {_shown(value)}"
+        )
+    return value.rstrip("/")
+
+
+def _path(value: Any, key: str, fn: str) -> Any:
+    _str()(value, key, fn)
+    if not value.startswith("/") or len(value) > 200 or not value.isprintable():
+        raise _fail(fn, key, f"must be a URL path starting with /, got {_shown(value)}")
+    return value
+
+
+_ANALYSIS_FIELDS = _section(
+    {
+        "interval": _number(0.1, 3600),
+        "samples": _int(1, 1000),
+        "failure_limit": _int(0, 1000),
+        "replicas": _int(1, 100),
+        "scrape": _section(
+            {
+                "port": _int(1, 65535),
+                "path": _path,
+                "services": _list(_str(KEBAB_OR_SNAKE, "a service name")),
+            }
+        ),
+        "prometheus": _url,
+        "prometheus_label": _str(r"[a-zA-Z_][a-zA-Z0-9_]*", "a Prometheus label name"),
+        "metrics": _metrics,
+    }
+)
+
+
+def _analysis(value: Any, key: str, fn: str) -> Any:
+    checked = _ANALYSIS_FIELDS(value, key, fn)
+    if "metrics" not in checked:
+        raise _fail(fn, f"{key}.metrics", "is required: the metrics that judge the canary")
+    if "scrape" in checked and "prometheus" in checked:
+        raise _fail(fn, key, "takes scrape or prometheus, not both")
+    if "scrape" not in checked and "prometheus" not in checked:
+        raise _fail(fn, key, "needs a source: scrape: {port, path} or prometheus: URL")
+    if "scrape" in checked and "port" not in checked["scrape"]:
+        raise _fail(fn, f"{key}.scrape.port", "is required")
+    return checked
+
+
 _ENVIRONMENT = _section(
     {
         "compose_file": _str(),
@@ -351,8 +443,11 @@ _ENVIRONMENT = _section(
         "health_url": _optional(_str()),
         "confirm": _bool,
         "drain": _number(0, 3600),
+        "bake": _number(0, 3600),
         "retain": _int(1, 100),
         "engine": _choice(("compose", "swarm")),
+        "strategy": _choice(("blue-green", "canary")),
+        "analysis": _analysis,
     }
 )
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mlopsctl.core.deploy import engine, history
+from mlopsctl.core.deploy import history, lock
 from mlopsctl.errors import Conflict
 
 
@@ -32,19 +32,19 @@ def zombie() -> Any:
 
 def test_a_zombie_holds_nothing(zombie: int) -> None:
     assert os.path.exists(f"/proc/{zombie}")  # still in the process table
-    assert engine.process_start(zombie) == ""
+    assert lock.process_start(zombie) == ""
     assert not history._alive(zombie)
-    holder = engine.Holder("deploy v1", "me", "host", engine._boot_id(), zombie, "123", 0.0, 9e99)
+    holder = lock.Holder("deploy v1", "me", "host", lock.boot_id(), zombie, "123", 0.0, 9e99)
     assert not holder.alive()
 
 
 def test_a_running_process_holds_its_lock() -> None:
     me = os.getpid()
-    assert engine.process_start(me)
+    assert lock.process_start(me)
     assert history._alive(me)
-    holder = engine.Holder("x", "me", "h", engine._boot_id(), me, engine.process_start(me), 0, 0)
+    holder = lock.Holder("x", "me", "h", lock.boot_id(), me, lock.process_start(me), 0, 0)
     assert holder.alive()
-    gone = engine.Holder("x", "me", "h", engine._boot_id(), me, "1", 0, 0)  # pid reused
+    gone = lock.Holder("x", "me", "h", lock.boot_id(), me, "1", 0, 0)  # pid reused
     assert not gone.alive()
 
 
@@ -78,7 +78,7 @@ class FakeContainers:
 
         if self.holder is None:
             raise docker.errors.NotFound("gone")
-        return FakeContainer({f"{engine.PREFIX}.lock": json.dumps(self.holder)}, "other")
+        return FakeContainer({lock.LABEL: json.dumps(self.holder)}, "other")
 
 
 class FakeResponse:
@@ -99,28 +99,28 @@ class FakeClient:
 
 def live_holder() -> dict[str, Any]:
     me = os.getpid()
-    return {"what": "deploy v2", "user": "ana", "host": "ci-7", "boot": engine._boot_id(),
-            "pid": me, "started": engine.process_start(me), "since": 0.0, "lease_until": 9e99}  # fmt: skip
+    return {"what": "deploy v2", "user": "ana", "host": "ci-7", "boot": lock.boot_id(),
+            "pid": me, "started": lock.process_start(me), "since": 0.0, "lease_until": 9e99}  # fmt: skip
 
 
 def test_a_container_removed_before_the_sdk_read_it_back_is_retried() -> None:
     client = FakeClient(FakeContainers(["404"], None))
-    lock = engine.EngineLock(client, "demo", "staging", "deploy v3", 60)
-    lock.acquire()
-    assert lock.container is not None
+    held = lock.EngineLock(client, "demo", "staging", "deploy v3", 60)
+    held.acquire()
+    assert held.container is not None
 
 
 def test_a_live_holder_is_named() -> None:
     client = FakeClient(FakeContainers(["409"], live_holder()))
-    lock = engine.EngineLock(client, "demo", "staging", "deploy v3", 60)
+    held = lock.EngineLock(client, "demo", "staging", "deploy v3", 60)
     with pytest.raises(Conflict, match=r"held by ana on ci-7 .*deploy v2"):
-        lock.acquire()
+        held.acquire()
 
 
 def test_a_lock_that_keeps_changing_hands_still_names_the_holder() -> None:
     dead = {**live_holder(), "started": "1"}  # a pid whose process is another now
     client = FakeClient(FakeContainers(["409"] * 10, dead))
-    lock = engine.EngineLock(client, "demo", "staging", "deploy v3", 60)
+    held = lock.EngineLock(client, "demo", "staging", "deploy v3", 60)
     with pytest.raises(Conflict, match=r"held by ana on ci-7"):
-        lock.acquire()
-    assert any("took over" in w for w in lock.warnings)
+        held.acquire()
+    assert any("took over" in w for w in held.warnings)

@@ -250,6 +250,51 @@ def _failure(project: str, current: list[ServiceState], bad: list[ServiceState],
     return Health(False, current, [s.service for s in bad], logs, f"{names}: {reason}")
 
 
+def watch(project: str, seconds: float, poll: float = 0.25) -> str | None:
+    """Watch ``project``'s containers for ``seconds`` (the bake): the first one that turns
+    unhealthy, stops or restarts, said in a few words; None when all stayed well."""
+    c = client()
+    first = {x.id: int(x.attrs.get("RestartCount") or 0) for x in _containers(c, project)}
+    if not first:
+        return "has no containers"
+    deadline = time.monotonic() + seconds
+    while True:
+        for x in _containers(c, project):
+            state = x.attrs.get("State") or {}
+            service = x.labels.get(SERVICE_LABEL, x.name)
+            health = (state.get("Health") or {}).get("Status")
+            if x.id not in first:
+                return f"{service} was replaced (a new container appeared)"
+            if health == "unhealthy":
+                return f"{service} turned unhealthy"
+            if state.get("Status") != "running":
+                return f"{service} is {state.get('Status')} (exit code {state.get('ExitCode')})"
+            if int(x.attrs.get("RestartCount") or 0) != first[x.id]:
+                return f"{service} restarted"
+        if len(_containers(c, project)) < len(first):
+            return "a container was removed"
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(poll)
+
+
+def _containers(c: Any, project: str) -> list[Any]:
+    found: list[Any] = c.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
+    return found
+
+
+def health_interval(project: str) -> float | None:
+    """The longest health-check interval of ``project``'s containers in seconds (Docker's
+    default of 30 s where a check sets none); None when none has a health check."""
+    intervals = []
+    for x in _containers(client(), project):
+        check = (x.attrs.get("Config") or {}).get("Healthcheck") or {}
+        test = check.get("Test") or []
+        if test and test[0] != "NONE":
+            intervals.append((check.get("Interval") or 30 * 10**9) / 1e9)
+    return max(intervals) if intervals else None
+
+
 def remove_project(project: str) -> None:
     """What ``down`` does (without volumes), through the engine: stop and remove the
     project's containers in parallel, each with its own stop timeout, then its networks."""

@@ -1,33 +1,29 @@
-"""The Docker engine as the truth of a deploy: what is live, who deploys, what to roll back to.
+"""The Docker engine as the truth of a deploy: what is live, what to roll back to.
 
 Nothing here lives in a checkout, so every clone and CI runner that talks to the same engine
 sees the same state:
 
-- **Traffic.** Each environment has a network ``<project>-<env>``. The live colour's
-  containers are attached to it under their compose service names; a router (or any client)
-  on that network reaches ``http://<service>:<port>`` through Docker's DNS. A switch attaches
-  the new colour under those names, then detaches the old one, which drains and stops.
+- **Traffic.** Each environment has a network ``<project>-<env>``. The live release's
+  containers are on it *under their compose service names*; a router (or any client) on that
+  network reaches ``http://<service>:<port>`` through Docker's DNS. A container can be on the
+  network without its name (:func:`unname`): it answers the connections it already has but
+  gets no new ones. That is how a colour drains: it leaves the names first, finishes its open
+  requests, and only then leaves the network and stops.
 - **Labels.** Containers that mlopsctl starts carry ``io.mlopsctl.*`` labels: project,
-  environment, colour, version, commit, deployer, release id and time. The live release is
-  read from the containers attached to the environment's network.
+  environment, colour, version, commit, deployer, release id and time (and ``canary`` for a
+  canary). The live release is read from the containers that hold the service names.
 - **Images.** The image IDs of the last good releases (a retention count, default 5, most
   recent deploy first) are listed in an index container's label and tagged
   ``mlopsctl-keep/<project>-<env>:<image id>``, so a rollback starts the recorded image ID
   even after the version's own tag was moved or removed.
-- **Lock.** A deploy holds a container named ``mlopsctl-lock-<project>-<env>`` created from
-  an empty image: the engine refuses a second container of that name, so exactly one
-  process holds it. Its labels name the holder, its host (with the boot id) and process
-  (with the process's start time), and a lease. A holder on the same host that died is seen
-  at once (its process is gone); one on another host after its lease, which covers the
-  deploy's own deadline (the holder stops before switching traffic past its lease).
+
+The deploy lock is :mod:`mlopsctl.core.deploy.lock`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import socket
 import tarfile
 import time
 import uuid
@@ -35,12 +31,12 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
 
-from mlopsctl.errors import Conflict
-
 PREFIX = "io.mlopsctl"
 PROJECT, ENVIRONMENT, COLOUR = f"{PREFIX}.project", f"{PREFIX}.environment", f"{PREFIX}.colour"
 VERSION, RELEASE, COMMIT = f"{PREFIX}.version", f"{PREFIX}.release", f"{PREFIX}.commit"
 DEPLOYER, DEPLOYED_AT = f"{PREFIX}.deployer", f"{PREFIX}.deployed-at"
+CANARY = f"{PREFIX}.canary"  # on a canary's containers and services
+PINNED = f"{PREFIX}.pinned-subnet"  # on an environment network whose IPs can be kept
 SERVICE_LABEL = "com.docker.compose.service"
 LOCK_IMAGE = "mlopsctl/lock:1"
 KEEP_REPOSITORY = "mlopsctl-keep"
@@ -51,22 +47,84 @@ def network_name(project: str, environment: str) -> str:
     return f"{project}-{environment}"
 
 
-def ensure_network(client: Any, project: str, environment: str) -> Any:
-    """The environment's network, created (attachable, labelled) when missing."""
+def find_network(client: Any, project: str, environment: str) -> Any | None:
     name = network_name(project, environment)
     found = [n for n in client.networks.list(names=[name]) if n.name == name]
-    if found:
-        return found[0]
+    return found[0] if found else None
+
+
+def ensure_network(client: Any, project: str, environment: str) -> Any:
+    """The environment's network, created (attachable, labelled) when missing.
+
+    It is created on a subnet given explicitly (the one the engine would pick itself), since
+    only then does the engine let a container rejoin it under the address it had: draining
+    (:func:`unname`) needs that. A network an earlier mlopsctl made without it is made again
+    the same way once nothing is on it.
+    """
+    name = network_name(project, environment)
+    network = find_network(client, project, environment)
+    if network is not None:
+        network.reload()
+        labels = network.attrs.get("Labels") or {}
+        if labels.get(PINNED) or network.attrs.get("Containers"):
+            return network
+        with contextlib.suppress(Exception):
+            network.remove()  # an older, unpinned one with nothing on it
     labels = {PROJECT: project, ENVIRONMENT: environment}
     try:
-        return client.networks.create(
-            name, driver="bridge", attachable=True, labels=labels, check_duplicate=True
-        )
+        return _create_pinned(client, name, labels)
     except Exception:  # another deploy created it meanwhile
-        found = [n for n in client.networks.list(names=[name]) if n.name == name]
-        if found:
-            return found[0]
+        network = find_network(client, project, environment)
+        if network is not None:
+            return network
         raise
+
+
+def _create_pinned(client: Any, name: str, labels: dict[str, str]) -> Any:
+    """Create ``name`` on a subnet the engine picks, given back to it explicitly."""
+    import docker.types
+
+    for _ in range(3):
+        probe = client.networks.create(f"{name}-probe-{uuid.uuid4().hex[:6]}", driver="bridge")
+        try:
+            probe.reload()
+            config = (probe.attrs.get("IPAM") or {}).get("Config") or [{}]
+            subnet, gateway = config[0].get("Subnet"), config[0].get("Gateway")
+        finally:
+            probe.remove()
+        if not subnet:
+            break
+        ipam = docker.types.IPAMConfig(
+            pool_configs=[docker.types.IPAMPool(subnet=subnet, gateway=gateway)]
+        )
+        try:
+            return client.networks.create(
+                name, driver="bridge", attachable=True, ipam=ipam,
+                labels={**labels, PINNED: subnet}, check_duplicate=True,
+            )  # fmt: skip
+        except Exception:
+            if [n for n in client.networks.list(names=[name]) if n.name == name]:
+                raise
+    return client.networks.create(
+        name, driver="bridge", attachable=True, labels=labels, check_duplicate=True
+    )
+
+
+def service_of(container: Any) -> str:
+    return str((container.labels or {}).get(SERVICE_LABEL, container.name))
+
+
+def endpoint(container: Any, network: Any) -> dict[str, Any] | None:
+    """The container's endpoint on ``network`` (its address and aliases), None when off it."""
+    nets = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    found = nets.get(network.name)
+    return found if isinstance(found, dict) else None
+
+
+def named(container: Any, network: Any) -> bool:
+    """Whether ``container`` answers under its service name on ``network``."""
+    ep = endpoint(container, network)
+    return ep is not None and service_of(container) in (ep.get("Aliases") or [])
 
 
 @dataclass
@@ -79,30 +137,41 @@ class Live:
     containers: list[str] = field(default_factory=list)
 
 
-def live(client: Any, project: str, environment: str) -> Live | None:
-    """The colour attached to the environment's network (None: nothing serves)."""
-    name = network_name(project, environment)
-    nets = [n for n in client.networks.list(names=[name]) if n.name == name]
-    if not nets:
-        return None
-    nets[0].reload()
-    attached = list((nets[0].attrs.get("Containers") or {}).keys())
+def members(client: Any, project: str, environment: str) -> tuple[Any, list[Any], list[Any]]:
+    """The environment's network and mlopsctl's containers on it: (network, with their
+    service names, without them). The network is None when there is none yet."""
+    net = find_network(client, project, environment)
+    if net is None:
+        return None, [], []
+    net.reload()
+    attached = set((net.attrs.get("Containers") or {}).keys())
     if not attached:
-        return None
-    members = [
-        c
-        for c in client.containers.list(all=True, filters={"label": f"{PROJECT}={project}"})
+        return net, [], []
+    ours = [
+        c for c in client.containers.list(all=True, filters={"label": f"{PROJECT}={project}"})
         if c.id in attached and c.labels.get(ENVIRONMENT) == environment
-    ]
-    if not members:
+    ]  # fmt: skip
+    with_names: list[Any] = []
+    without: list[Any] = []
+    for c in ours:
+        c.reload()
+        (with_names if named(c, net) else without).append(c)
+    return net, with_names, without
+
+
+def live(client: Any, project: str, environment: str) -> Live | None:
+    """The colour that holds the service names on the environment's network (None: nothing
+    serves; colour ``mixed`` when a killed deploy left two)."""
+    _, holders, _ = members(client, project, environment)
+    if not holders:
         return None
-    colours = {c.labels.get(COLOUR) for c in members}
-    first = max(members, key=lambda c: c.labels.get(DEPLOYED_AT, ""))
+    colours = {c.labels.get(COLOUR) for c in holders}
+    first = max(holders, key=lambda c: c.labels.get(DEPLOYED_AT, ""))
     return Live(
         colour=str(first.labels.get(COLOUR)) if len(colours) == 1 else "mixed",
         version=str(first.labels.get(VERSION, "?")),
         release=str(first.labels.get(RELEASE, "")),
-        containers=[c.name for c in members],
+        containers=[c.name for c in holders],
     )
 
 
@@ -113,23 +182,69 @@ def colour_containers(client: Any, compose_project: str) -> list[Any]:
     return found
 
 
-def attach(network: Any, containers: list[Any]) -> None:
-    """Attach ``containers`` to ``network`` under their compose service names."""
+def _rejoin(network: Any, container: Any, aliases: list[str] | None) -> None:
+    """Leave ``network`` and join it again at once under the same address (so that the
+    connections the container has go on) with other names."""
+    ep = endpoint(container, network) or {}
+    address = ep.get("IPAddress") or None
+    pinned = bool((network.attrs.get("Labels") or {}).get(PINNED))
+    network.disconnect(container)
+    if aliases is None and not pinned:
+        container.reload()
+        return  # no address to keep: leaving is all that can be done
+    network.connect(container, aliases=aliases or None,
+                    ipv4_address=address if pinned else None)  # fmt: skip
+    container.reload()
+
+
+def name(network: Any, containers: list[Any]) -> None:
+    """Put ``containers`` on ``network`` under their service names (new connections reach
+    them through Docker's DNS)."""
     network.reload()
-    attached = set((network.attrs.get("Containers") or {}).keys())
     for c in containers:
-        if c.id in attached:
+        c.reload()
+        if named(c, network):
             continue
-        service = c.labels.get(SERVICE_LABEL, c.name)
-        network.connect(c, aliases=[service])
+        if endpoint(c, network) is not None:
+            _rejoin(network, c, [service_of(c)])
+        else:
+            network.connect(c, aliases=[service_of(c)])
+            c.reload()
+
+
+def unname(network: Any, containers: list[Any]) -> None:
+    """Take the service names from ``containers``: they get no new connections but stay on
+    the network (same address) to finish the ones they have. On a network that cannot keep
+    addresses (made by an earlier mlopsctl) they leave it."""
+    network.reload()
+    for c in containers:
+        c.reload()
+        if named(c, network):
+            _rejoin(network, c, None)
 
 
 def detach(network: Any, containers: list[Any]) -> None:
     network.reload()
-    attached = set((network.attrs.get("Containers") or {}).keys())
     for c in containers:
-        if c.id in attached:
-            network.disconnect(c)
+        with contextlib.suppress(Exception):
+            c.reload()
+        if endpoint(c, network) is not None:
+            with contextlib.suppress(Exception):
+                network.disconnect(c)
+
+
+def lock_image(client: Any) -> None:
+    """The empty image lock and index containers are made from (imported once, nothing to
+    pull)."""
+    try:
+        client.images.get(LOCK_IMAGE)
+        return
+    except Exception:  # noqa: BLE001 - not there yet
+        pass
+    buffer = BytesIO()
+    tarfile.open(fileobj=buffer, mode="w").close()
+    client.api.import_image_from_data(buffer.getvalue(), repository=LOCK_IMAGE.split(":")[0],
+                                      tag=LOCK_IMAGE.split(":")[1])  # fmt: skip
 
 
 def keep_images(
@@ -144,7 +259,7 @@ def keep_images(
     two and readers take the newer. Each kept image ID is tagged (by its own ID) so that
     ``docker image prune`` leaves it; tags no release needs any more are removed.
     """
-    _lock_image(client)
+    lock_image(client)
     entries = [e for e in _index(client, project, environment)[1] if e["version"] != version]
     entries = [{"version": version, "release": release, "images": images}, *entries][:retain]
     repo = f"{KEEP_REPOSITORY}/{project}-{environment}"
@@ -191,167 +306,6 @@ def kept(client: Any, project: str, environment: str) -> dict[str, dict[str, str
         for e in _index(client, project, environment)[1]
         if all(image_id in present for image_id in e["images"].values())
     }
-
-
-# --- the lock -----------------------------------------------------------------------------
-
-
-def _boot_id() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
-            return fh.read().strip()
-    except OSError:
-        return ""
-
-
-def process_start(pid: int) -> str:
-    """The start time of process ``pid`` (clock ticks since boot), "" when it is gone or
-    dead: a zombie (state Z, a killed process its parent has not reaped) holds nothing."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return ""
-    if len(fields) < 20 or fields[0] in ("Z", "X", "x"):
-        return ""
-    return fields[19]
-
-
-def _lock_image(client: Any) -> None:
-    """The empty image lock containers are made from (imported once, nothing to pull)."""
-    try:
-        client.images.get(LOCK_IMAGE)
-        return
-    except Exception:  # noqa: BLE001 - not there yet
-        pass
-    buffer = BytesIO()
-    tarfile.open(fileobj=buffer, mode="w").close()
-    client.api.import_image_from_data(buffer.getvalue(), repository=LOCK_IMAGE.split(":")[0],
-                                      tag=LOCK_IMAGE.split(":")[1])  # fmt: skip
-
-
-@dataclass
-class Holder:
-    what: str
-    user: str
-    host: str
-    boot: str
-    pid: int
-    started: str
-    since: float
-    lease_until: float
-
-    def describe(self) -> str:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
-        return f"{self.user} on {self.host} (pid {self.pid}) since {when}: {self.what}"
-
-    def alive(self) -> bool:
-        if self.boot and self.boot == _boot_id():  # this machine: ask the process table
-            return bool(self.started) and process_start(self.pid) == self.started
-        return time.time() < self.lease_until
-
-
-class EngineLock:
-    """``with EngineLock(client, project, env, what, lease):`` one deploy per environment."""
-
-    def __init__(self, client: Any, project: str, environment: str, what: str, lease: float):
-        self.client = client
-        self.name = f"mlopsctl-lock-{project}-{environment}"
-        self.project, self.environment = project, environment
-        self.what, self.lease = what, lease
-        self.container: Any = None
-        self.deadline = 0.0
-        self.warnings: list[str] = []
-
-    def _labels(self) -> dict[str, str]:
-        from mlopsctl.core.deploy.lock import current_user
-
-        now = time.time()
-        self.deadline = now + self.lease
-        holder = {
-            "what": self.what, "user": current_user(), "host": socket.gethostname(),
-            "boot": _boot_id(), "pid": os.getpid(), "started": process_start(os.getpid()),
-            "since": now, "lease_until": self.deadline,
-        }  # fmt: skip
-        return {f"{PREFIX}.lock": json.dumps(holder), PROJECT: self.project,
-                ENVIRONMENT: self.environment}  # fmt: skip
-
-    def holder(self, container: Any) -> Holder | None:
-        try:
-            return Holder(**json.loads(container.labels.get(f"{PREFIX}.lock", "")))
-        except (TypeError, ValueError):
-            return None
-
-    def acquire(self) -> None:
-        import docker.errors
-
-        _lock_image(self.client)
-        last: Holder | None = None
-        for _ in range(5):
-            try:
-                self.container = self.client.containers.create(
-                    LOCK_IMAGE, command="lock", name=self.name, labels=self._labels()
-                )
-                return
-            except docker.errors.NotFound:
-                # created, then removed before the SDK read it back (a stale-lock takeover
-                # by another deploy in the same instant), or the lock image was removed:
-                # not ours, try again
-                _lock_image(self.client)
-                continue
-            except docker.errors.APIError as exc:
-                if exc.status_code != 409:
-                    raise
-            try:
-                current = self.client.containers.get(self.name)
-            except docker.errors.NotFound:
-                continue  # released meanwhile: try again
-            holder = self.holder(current)
-            last = holder or last
-            if holder is not None and holder.alive():
-                raise Conflict(
-                    f"A deploy to {self.environment} is already running, held by "
-                    f"{holder.describe()}; wait for it to finish."
-                )
-            gone = holder.describe() if holder else "an unreadable lock"
-            with contextlib.suppress(docker.errors.NotFound):
-                current.remove(force=True)  # by id: only that stale lock, never a new one
-            self.warnings.append(f"took over the lock of a deploy that is gone ({gone})")
-        held = f", held by {last.describe()}" if last is not None else ""
-        raise Conflict(
-            f"A deploy to {self.environment} is already running{held} (the lock "
-            f"{self.name} changed hands while this deploy asked for it); wait and try again."
-        )
-
-    def check(self) -> None:
-        """Before changing traffic: the lock is still ours and its lease still runs."""
-        import docker.errors
-
-        try:
-            current = self.client.containers.get(self.name)
-        except docker.errors.NotFound:
-            current = None
-        if current is None or self.container is None or current.id != self.container.id:
-            raise Conflict(f"The deploy lock {self.name} was taken over; nothing was switched.")
-        if time.time() >= self.deadline:
-            raise Conflict(
-                f"The deploy ran past its lock's lease ({self.lease:g}s); not switching."
-            )
-
-    def release(self) -> None:
-        import docker.errors
-
-        if self.container is not None:
-            with contextlib.suppress(docker.errors.NotFound):
-                self.container.remove(force=True)
-            self.container = None
-
-    def __enter__(self) -> EngineLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
 
 
 def release_labels(

@@ -14,6 +14,7 @@ engine shows (its release live: ``success``; otherwise ``interrupted``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -30,8 +31,9 @@ CREATE TABLE IF NOT EXISTS releases (
     environment TEXT NOT NULL,
     version TEXT NOT NULL,
     action TEXT NOT NULL,          -- deploy or rollback
-    strategy TEXT NOT NULL,        -- script or blue-green
-    outcome TEXT NOT NULL,         -- started, success, failed, rolled back or interrupted
+    strategy TEXT NOT NULL,        -- script, blue-green, swarm or canary
+    outcome TEXT NOT NULL,         -- started, success, failed, rolled back, aborted,
+                                   -- refused or interrupted
     colour TEXT,
     started_at REAL NOT NULL,
     duration REAL NOT NULL,
@@ -40,13 +42,16 @@ CREATE TABLE IF NOT EXISTS releases (
     image_ids TEXT NOT NULL DEFAULT '[]',
     message TEXT NOT NULL DEFAULT '',
     release TEXT NOT NULL DEFAULT '',
-    pid INTEGER NOT NULL DEFAULT 0
+    pid INTEGER NOT NULL DEFAULT 0,
+    samples TEXT NOT NULL DEFAULT '[]'
 )
 """
 COLUMNS = (
     "id, environment, version, action, strategy, outcome, colour, started_at, duration, user,"
-    " git_commit, image_ids, message, release, pid"
+    " git_commit, image_ids, message, release, pid, samples"
 )
+# columns that later versions added, for databases made before them
+ADDED = {"samples": "TEXT NOT NULL DEFAULT '[]'"}
 
 
 @dataclass
@@ -66,6 +71,7 @@ class Release:
     id: int | None = None
     release: str = ""  # the id on the engine's labels (blue-green)
     pid: int = 0
+    samples: list[dict[str, Any]] = field(default_factory=list)  # a canary's analysis
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,6 +102,11 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, timeout=30)
             conn.execute(SCHEMA)
+            have = {row[1] for row in conn.execute("PRAGMA table_info(releases)")}
+            for column, decl in ADDED.items():
+                if column not in have:
+                    with contextlib.suppress(sqlite3.OperationalError):  # a racing migration
+                        conn.execute(f"ALTER TABLE releases ADD COLUMN {column} {decl}")
         except sqlite3.DatabaseError as exc:
             raise _damaged(self.path, exc) from None
         return conn
@@ -107,7 +118,7 @@ class Store:
             try:
                 cur = conn.execute(
                     f"INSERT INTO releases ({COLUMNS.split(', ', 1)[1]})"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _values(release),
                 )
             except sqlite3.DatabaseError as exc:
@@ -121,10 +132,10 @@ class Store:
             try:
                 conn.execute(
                     "UPDATE releases SET outcome = ?, colour = ?, duration = ?, image_ids = ?,"
-                    " message = ?, release = ? WHERE id = ?",
+                    " message = ?, release = ?, samples = ? WHERE id = ?",
                     (release.outcome, release.colour, release.duration,
                      json.dumps(release.image_ids), release.message, release.release,
-                     release.id),
+                     json.dumps(release.samples), release.id),
                 )  # fmt: skip
             except sqlite3.DatabaseError as exc:
                 raise _damaged(self.path, exc) from None
@@ -147,8 +158,9 @@ class Store:
     def _row(self, r: tuple[Any, ...]) -> Release:
         try:
             ids = json.loads(r[11])
-            if not isinstance(ids, list):
-                raise ValueError("image_ids is not a list")
+            samples = json.loads(r[15])
+            if not isinstance(ids, list) or not isinstance(samples, list):
+                raise ValueError("image_ids or samples is not a list")
             return Release(
                 id=int(r[0]), environment=str(r[1]), version=str(r[2]), action=str(r[3]),
                 strategy=str(r[4]), outcome=str(r[5]),
@@ -156,7 +168,7 @@ class Store:
                 duration=float(r[8]), user=str(r[9]),
                 git_commit=None if r[10] is None else str(r[10]),
                 image_ids=[str(i) for i in ids], message=str(r[12]), release=str(r[13]),
-                pid=int(r[14]),
+                pid=int(r[14]), samples=[x for x in samples if isinstance(x, dict)],
             )  # fmt: skip
         except (TypeError, ValueError) as exc:
             raise _damaged(self.path, f"row {r[0]!r}: {exc}") from None
@@ -187,6 +199,7 @@ def _values(r: Release) -> tuple[Any, ...]:
     return (
         r.environment, r.version, r.action, r.strategy, r.outcome, r.colour, r.started_at,
         r.duration, r.user, r.git_commit, json.dumps(r.image_ids), r.message, r.release, r.pid,
+        json.dumps(r.samples),
     )  # fmt: skip
 
 
@@ -200,6 +213,6 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         pass
-    from mlopsctl.core.deploy.engine import process_start
+    from mlopsctl.core.deploy.lock import process_start
 
     return bool(process_start(pid)) or not os.path.exists(f"/proc/{pid}")
