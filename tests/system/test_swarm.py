@@ -115,7 +115,7 @@ def test_rolling_updates_an_engine_rollback_and_a_stack_rollback(stack_project: 
         lines = client.settle(30)
         assert lines[-20:] == ["ok v1"] * 20
         assert "fail" not in lines
-        print(f"\n{len(lines)} requests on the swarm: 0 failed, {client.retried()} on the retry")
+        print(f"\nSwarm: {len(lines)} requests without retries: 0 failed")
     finally:
         client.stop()
     assert service_images(stack_project) == v1_images  # every service of the stack

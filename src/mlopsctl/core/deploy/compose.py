@@ -23,9 +23,23 @@ SERVICE_LABEL = "com.docker.compose.service"
 _TARGET = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
+OVERRIDE = "MLOPSCTL_COMPOSE"
+
+
 @functools.cache
 def command() -> tuple[str, ...]:
-    """The compose command of this machine: ``docker compose`` or ``docker-compose``."""
+    """The compose command of this machine: ``$MLOPSCTL_COMPOSE`` when set (e.g.
+    ``docker-compose`` or the path of a Compose v2 binary), else ``docker compose``, else
+    ``docker-compose``."""
+    import os
+    import shlex
+
+    chosen = os.environ.get(OVERRIDE, "").strip()
+    if chosen:
+        cmd = tuple(shlex.split(chosen))
+        if not shutil.which(cmd[0]):
+            raise Missing(f"{OVERRIDE}={chosen}: `{cmd[0]}` was not found; fix or unset it.")
+        return cmd
     if shutil.which("docker"):
         probe = proc.run(["docker", "compose", "version"], check=False)
         if probe.returncode == 0:

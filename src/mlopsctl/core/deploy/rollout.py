@@ -194,7 +194,14 @@ def plan(
     p.health_url = settings.get("health_url")
     if strategy == "script" and not script.is_file():
         raise BadInput(f"--strategy script: scripts/deploy/{script_name} does not exist.")
-    if script.is_file() and strategy in ("auto", "script"):
+    inside_script = nesting_pid(environment) is not None
+    if inside_script and strategy == "script":
+        raise BadInput(
+            f"scripts/deploy/{script_name} runs `mlopsctl deploy --strategy script` "
+            "for its own environment: that would run it again; drop --strategy."
+        )
+    if script.is_file() and strategy in ("auto", "script") and not inside_script:
+        # (the script's own `mlopsctl deploy` takes the environment's built-in strategy)
         p.script = str(script.relative_to(root))
         return p
     file = root / settings.get("compose_file", f"docker/docker-compose.{environment}.yml")
