@@ -50,11 +50,24 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if hasattr(config, "workerinput"):
         return
-    if engine.run_needs_swarm(list(config.args), str(Path(__file__).parent)):
+    tests = str(Path(__file__).parent)
+    if engine.run_needs_swarm(list(config.args), tests):
         config.stash[MADE_SWARM] = engine.start_swarm()
+    if engine.run_needs_images(list(config.args), tests) and engine.docker("info").returncode == 0:
+        import tempfile
+        import uuid
+
+        from tests.system.conftest import SHARED_IMAGES, build_images
+
+        name = f"mlopsctl-test-app-{uuid.uuid4().hex[:8]}"
+        with tempfile.TemporaryDirectory(prefix="mlopsctl-test-images-") as folder:
+            build_images(name, Path(folder))
+        os.environ[SHARED_IMAGES] = name  # the workers inherit it
+        config.stash[BUILT_IMAGES] = name
 
 
 MADE_SWARM = pytest.StashKey[tuple[bool, bool]]()
+BUILT_IMAGES = pytest.StashKey[str]()
 
 
 HAD_LOCK_IMAGE = pytest.StashKey[bool]()
@@ -79,6 +92,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     if hasattr(config, "workerinput"):
         return
+    built = config.stash.get(BUILT_IMAGES, "")
+    if built:
+        from tests.system.conftest import remove_images
+
+        remove_images(built)
     made, had_gwbridge = config.stash.get(MADE_SWARM, (False, True))
     if made:
         from tests.helpers.engine import stop_swarm

@@ -79,13 +79,25 @@ def swarm_state() -> str:
 
 def run_needs_swarm(args: list[str], tests_root: str) -> bool:
     """Whether the paths given to pytest hold a swarm test file."""
+    return _covers(args, tests_root, [f"system/{name}" for name in SWARM_FILES])
+
+
+def run_needs_images(args: list[str], tests_root: str) -> bool:
+    """Whether the paths given to pytest hold system tests (which deploy the test images)."""
+    return _covers(args, tests_root, ["system/"])
+
+
+def _covers(args: list[str], tests_root: str, inside: list[str]) -> bool:
     import os
 
-    wanted = [os.path.join(tests_root, "system", name) for name in SWARM_FILES]
+    wanted = [os.path.join(tests_root, *name.split("/")) for name in inside]
     for arg in args or [tests_root]:
         path = os.path.abspath(arg.split("::", 1)[0])
-        if any(w == path or w.startswith(path.rstrip(os.sep) + os.sep) for w in wanted):
-            return True
+        for w in wanted:
+            if w.endswith(os.sep) and (path + os.sep).startswith(w):
+                return True  # a path inside a wanted folder
+            if w.rstrip(os.sep) == path or w.startswith(path.rstrip(os.sep) + os.sep):
+                return True
     return False
 
 

@@ -70,9 +70,11 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --- the Docker engine: images FROM scratch with busybox-static ------------------------------
 
-# one set of test images per xdist worker, so that a worker's cleanup never removes another's
-IMAGE = "mlopsctl-test-app" + (f"-{os.environ['PYTEST_XDIST_WORKER']}"
-                               if os.environ.get("PYTEST_XDIST_WORKER") else "")  # fmt: skip
+# the run's test images (built once by the controller), else one set per xdist worker, so that
+# a worker's cleanup never removes another's
+IMAGE = os.environ.get("MLOPSCTL_TEST_IMAGES") or "mlopsctl-test-app" + (
+    f"-{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else ""
+)
 HEALTHCHECK = """    stop_grace_period: 1s
     healthcheck:
       test: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]
@@ -139,21 +141,49 @@ def build_app_image(tag: str, version: str, ctx: Path) -> None:
                    capture_output=True)  # fmt: skip
 
 
+def build_images(name: str, folder: Path) -> None:
+    """Every version of VERSIONS as ``name:<version>``, built side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(version: str) -> None:
+        ctx = folder / version
+        ctx.mkdir(parents=True)
+        build_app_image(f"{name}:{version}", version, ctx)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(one, VERSIONS))
+
+
+def remove_images(name: str) -> None:
+    subprocess.run(["docker", "rmi", "-f", *(f"{name}:{v}" for v in VERSIONS)],
+                   capture_output=True)  # fmt: skip
+
+
+def _present(image: str) -> bool:
+    done = subprocess.run(["docker", "image", "inspect", image], capture_output=True)
+    return done.returncode == 0
+
+
+SHARED_IMAGES = "MLOPSCTL_TEST_IMAGES"  # set by the run's controller when it built them
+
+
 @pytest.fixture(scope="session")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Images v1..v7 (see VERSIONS), FROM scratch with busybox-static, named for the xdist
-    worker that builds them; removed at the worker's end (mlopsctl's lock image, at the end of
-    the whole run: tests/conftest.py)."""
+    """Images v1..v7 (see VERSIONS), FROM scratch with busybox-static. The run's controller
+    builds them once before the workers start (tests/conftest.py) and removes them at its end;
+    a worker without them builds its own, named for it, and removes them at its end."""
+    shared = os.environ.get(SHARED_IMAGES)
+    if shared and all(_present(f"{shared}:{v}") for v in VERSIONS):
+        yield shared
+        return
     busybox = shutil.which("busybox") or "/bin/busybox"
     need(
         "busybox",
         None if Path(busybox).exists() else "busybox is missing: apt-get install busybox-static",
     )
-    for version in VERSIONS:
-        build_app_image(f"{IMAGE}:{version}", version, tmp_path_factory.mktemp(f"image-{version}"))
+    build_images(IMAGE, tmp_path_factory.mktemp("images"))
     yield IMAGE
-    for version in VERSIONS:
-        subprocess.run(["docker", "rmi", "-f", f"{IMAGE}:{version}"], capture_output=True)
+    remove_images(IMAGE)
 
 
 # --- Compose v1 and v2 -----------------------------------------------------------------------

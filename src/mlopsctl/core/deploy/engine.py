@@ -234,17 +234,46 @@ def detach(network: Any, containers: list[Any]) -> None:
 
 
 def lock_image(client: Any) -> None:
-    """The empty image lock and index containers are made from (imported once, nothing to
-    pull)."""
+    """The empty image lock and index containers are made from (loaded once, nothing to
+    pull). It is always the same image (a fixed config and one empty layer, so the same ID):
+    two deploys that load it at once leave one image, never a dangling copy."""
     try:
         client.images.get(LOCK_IMAGE)
         return
     except Exception:  # noqa: BLE001 - not there yet
         pass
-    buffer = BytesIO()
-    tarfile.open(fileobj=buffer, mode="w").close()
-    client.api.import_image_from_data(buffer.getvalue(), repository=LOCK_IMAGE.split(":")[0],
-                                      tag=LOCK_IMAGE.split(":")[1])  # fmt: skip
+    client.images.load(lock_image_tar())
+
+
+def lock_image_tar() -> bytes:
+    """``docker save`` of the lock image: deterministic bytes, so a deterministic image ID."""
+    import hashlib
+
+    def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = len(data), 0, 0o644
+        tar.addfile(info, BytesIO(data))
+
+    layer = BytesIO()
+    tarfile.open(fileobj=layer, mode="w", format=tarfile.USTAR_FORMAT).close()
+    layer_bytes = layer.getvalue()
+    diff_id = "sha256:" + hashlib.sha256(layer_bytes).hexdigest()
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux", "created": "1970-01-01T00:00:00Z",
+        "config": {"Labels": {PREFIX: "lock"}},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": "mlopsctl"}],
+    }, sort_keys=True).encode()  # fmt: skip
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    manifest = json.dumps(
+        [{"Config": config_name, "RepoTags": [LOCK_IMAGE], "Layers": ["layer/layer.tar"]}]
+    ).encode()
+    out = BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        add(tar, config_name, config)
+        add(tar, "layer/layer.tar", layer_bytes)
+        add(tar, "manifest.json", manifest)
+    return out.getvalue()
 
 
 def keep_images(
