@@ -55,15 +55,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         config.stash[MADE_SWARM] = engine.start_swarm()
     if engine.run_needs_images(list(config.args), tests) and engine.docker("info").returncode == 0:
         import tempfile
-        import uuid
 
-        from tests.system.conftest import SHARED_IMAGES, build_images
+        from tests.system.conftest import IMAGE, SHARED_IMAGES, build_images
 
-        name = f"mlopsctl-test-app-{uuid.uuid4().hex[:8]}"
+        name = IMAGE  # this process's name for them; the workers inherit it
+        os.environ[SHARED_IMAGES] = name
+        config.stash[BUILT_IMAGES] = name
+
         with tempfile.TemporaryDirectory(prefix="mlopsctl-test-images-") as folder:
             build_images(name, Path(folder))
-        os.environ[SHARED_IMAGES] = name  # the workers inherit it
-        config.stash[BUILT_IMAGES] = name
 
 
 MADE_SWARM = pytest.StashKey[tuple[bool, bool]]()

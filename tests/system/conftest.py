@@ -70,11 +70,9 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --- the Docker engine: images FROM scratch with busybox-static ------------------------------
 
-# the run's test images (built once by the controller), else one set per xdist worker, so that
-# a worker's cleanup never removes another's
-IMAGE = os.environ.get("MLOPSCTL_TEST_IMAGES") or "mlopsctl-test-app" + (
-    f"-{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else ""
-)
+# the run's test images (built once by the controller), else one set per process, so that one
+# process's cleanup never removes another's
+IMAGE = os.environ.get("MLOPSCTL_TEST_IMAGES") or f"mlopsctl-test-app-{os.getpid()}"
 HEALTHCHECK = """    stop_grace_period: 1s
     healthcheck:
       test: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]

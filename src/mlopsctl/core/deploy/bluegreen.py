@@ -263,19 +263,23 @@ def reconcile(attempt: Attempt) -> engine.Live | None:
 
 
 def _keeper(holders: list[Any]) -> str | None:
-    """The colour that keeps the names when two hold them: not a canary's (its analysis never
-    ended), a healthy one, the newest."""
+    """The colour that keeps the names when a killed deploy left two under them. The newer
+    colour came from that deploy: a canary whose analysis never ended (promotion is the
+    older colour leaving the names, which did not happen) gives them back; a blue-green
+    colour, which passed its health gate before it took them, keeps them while healthy."""
 
-    def rank(m: Any) -> tuple[bool, bool, str]:
-        health = ((m.attrs.get("State") or {}).get("Health") or {}).get("Status")
-        return (
-            m.labels.get(engine.CANARY) != "true",
-            health in (None, "healthy"),
-            m.labels.get(engine.DEPLOYED_AT, ""),
-        )
+    def healthy(m: Any) -> bool:
+        return ((m.attrs.get("State") or {}).get("Health") or {}).get("Status") in (
+            None, "healthy",
+        )  # fmt: skip
 
-    best = max(holders, key=rank)
-    colour = best.labels.get(engine.COLOUR)
+    newest = max(holders, key=lambda m: m.labels.get(engine.DEPLOYED_AT, ""))
+    colour = newest.labels.get(engine.COLOUR)
+    mine = [m for m in holders if m.labels.get(engine.COLOUR) == colour]
+    others = [m for m in holders if m.labels.get(engine.COLOUR) != colour]
+    if others and (newest.labels.get(engine.CANARY) == "true" or not all(map(healthy, mine))):
+        other = others[0].labels.get(engine.COLOUR)
+        return str(other) if other else None
     return str(colour) if colour else None
 
 
