@@ -59,7 +59,8 @@ def test_kill_9_during_the_analysis_leaves_the_live_version_serving(
                     mark = len(client.lines())
                     time.sleep(1)
                     assert f"ok {live}" in client.lines()[mark:]  # the live version serves on
-                    after = deploy(root, "deploy", "staging", "--version", spare)
+                    after = deploy(root, "deploy", "staging", "--version", spare,
+                                   "--strategy", "blue-green")  # fmt: skip
                     assert after.returncode == 0, (trial, after.stdout)
                     assert state(killed.pid) == "Z"
                     assert named_canaries(root) == 0  # the killed canary is gone

@@ -406,6 +406,7 @@ def _path(value: Any, key: str, fn: str) -> Any:
 _ANALYSIS_FIELDS = _section(
     {
         "interval": _number(0.1, 3600),
+        "delay": _number(0, 3600),
         "samples": _int(1, 1000),
         "failure_limit": _int(0, 1000),
         "replicas": _int(1, 100),

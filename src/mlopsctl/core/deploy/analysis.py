@@ -5,6 +5,8 @@
 .. code-block:: yaml
 
     analysis:
+      delay: 0              # seconds before the first interval starts (e.g. until a
+                            # Prometheus server has discovered and scraped the canary)
       interval: 10          # seconds between samples
       samples: 6            # how many samples
       failure_limit: 1      # failed samples tolerated; one more aborts
@@ -100,6 +102,7 @@ class Analysis:
     services: tuple[str, ...] = ()  # scrape only these (default: every service)
     prometheus: str | None = None
     label: str = "mlops_release"
+    delay: float = 0.0
 
     @property
     def source(self) -> str:
@@ -109,7 +112,7 @@ class Analysis:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "interval": self.interval, "samples": self.samples,
+            "delay": self.delay, "interval": self.interval, "samples": self.samples,
             "failure_limit": self.failure_limit, "replicas": self.replicas,
             "source": self.source, "metrics": [m.describe() for m in self.metrics],
         }  # fmt: skip
@@ -134,6 +137,7 @@ def from_config(raw: dict[str, Any], key: str) -> Analysis:
         services=tuple(scrape.get("services") or ()),
         prometheus=raw.get("prometheus"),
         label=raw.get("prometheus_label", "mlops_release"),
+        delay=float(raw.get("delay", 0.0)),
     )
 
 
@@ -311,7 +315,7 @@ def run(
     verdict = Verdict(True)
     failed = 0
     for n in range(1, analysis.samples + 1):
-        deadline = time.monotonic() + analysis.interval
+        deadline = time.monotonic() + analysis.interval + (analysis.delay if n == 1 else 0.0)
         while True:
             problem = healthy()
             if problem:

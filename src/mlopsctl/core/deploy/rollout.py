@@ -85,7 +85,8 @@ class Plan:
             steps += [
                 "put the canary under the service names beside the live version (the engine "
                 "splits the traffic)",
-                f"take {a.samples} samples {a.interval:g}s apart from {a.source}; abort after "
+                (f"wait {a.delay:g}s, then " if a.delay else "")
+                + f"take {a.samples} samples {a.interval:g}s apart from {a.source}; abort after "
                 f"{a.failure_limit + 1} failed",
                 *[f"  {m}" for m in a.as_dict()["metrics"]],
                 "promote: the live version leaves the names, drains and stops; or abort: the "
