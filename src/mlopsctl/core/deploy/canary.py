@@ -127,12 +127,19 @@ def canary_stack(stack: str) -> str:
     return f"{stack}-canary"
 
 
-def remove_swarm_canaries(client: Any, stack: str) -> None:
-    """Remove the canary stack a killed or finished canary deploy left (its tasks leave the
-    service names before they stop)."""
+def remove_swarm_canaries(client: Any, stack: str, timeout: float = 60.0) -> None:
+    """Remove the canary stack a killed or finished canary deploy left, and wait (bounded)
+    until its tasks are gone (they leave the service names first, then drain and stop)."""
+    import time
+
     name = canary_stack(stack)
-    if client.services.list(filters={"label": f"{swarm.STACK_LABEL}={name}"}):
-        proc.run(["docker", "stack", "rm", name], check=False)
+    label = {"label": f"{swarm.STACK_LABEL}={name}"}
+    if not client.services.list(filters=label) and not client.containers.list(filters=label):
+        return
+    proc.run(["docker", "stack", "rm", name], check=False)
+    deadline = time.monotonic() + timeout
+    while client.containers.list(all=True, filters=label) and time.monotonic() < deadline:
+        time.sleep(0.25)
 
 
 def deploy_swarm(attempt: Attempt) -> None:
