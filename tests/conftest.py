@@ -169,6 +169,15 @@ def git(cwd: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
+def set_environments(config: Path, entries: str) -> None:
+    """Give a generated mlops.yaml these ``environments:`` entries (YAML, indented two), in
+    place of the section the project template ends with."""
+    import re
+
+    head = re.split(r"(?m)^environments:", config.read_text(), maxsplit=1)[0]
+    config.write_text(f"{head}environments:\n{entries}")
+
+
 def snapshot(root: Path) -> dict[str, str]:
     """Every file under ``root`` (outside .git) with a hash of its content and its mtime."""
     out = {}

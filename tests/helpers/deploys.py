@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from mlopsctl.core.scaffold import create
-from tests.conftest import git
+from tests.conftest import git, set_environments
 
 # A parent that starts its command in a session of its own, prints the child's pid and then
 # never waits for it: once the child is killed it stays a zombie (as under a container without
@@ -38,9 +38,7 @@ def new_project(
     create.init_git(root)
     (root / "docker/docker-compose.staging.yml").write_text(compose_file)
     config = root / "mlops.yaml"
-    config.write_text(
-        config.read_text().replace("environments: {}", "") + f"environments:\n{environments}"
-    )
+    set_environments(config, environments)
     if script:
         folder = root / "scripts/deploy"
         folder.mkdir(parents=True, exist_ok=True)

@@ -132,7 +132,7 @@ def build_app_image(tag: str, version: str, ctx: Path) -> None:
         f"/bin/busybox date +%s > /tmp/start; {sicken}exec /bin/busybox httpd -f -p 8080 -h /www"
     )
     (ctx / "Dockerfile").write_text(
-        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nCOPY tmp /tmp\n"
+        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nCOPY tmp /tmp\nEXPOSE 8080\n"
         f"CMD {json.dumps(['/bin/busybox', 'sh', '-c', start])}\n"
     )
     subprocess.run(["docker", "build", "-q", "-t", tag, str(ctx)], check=True,

@@ -1,6 +1,6 @@
-"""A canary judged through a real Prometheus server (Debian's ``prometheus``), which finds the
-test containers through its Docker service discovery, as the generated monitoring stack does,
-and labels their series with the release id mlopsctl puts on them."""
+"""A canary judged through a real Prometheus server (Debian's ``prometheus``) running the
+generated monitoring stack's job, which finds the test containers through Docker service
+discovery and labels their series with the release id mlopsctl puts on them."""
 
 from __future__ import annotations
 
@@ -24,18 +24,22 @@ from tests.system.test_traffic import Client, deploy
 
 pytestmark = pytest.mark.docker
 
-PROMETHEUS = """global: {{scrape_interval: 1s, evaluation_interval: 1s}}
-scrape_configs:
-  - job_name: mlopsctl-releases
-    metrics_path: {path}
-    docker_sd_configs: [{{host: "unix:///var/run/docker.sock", refresh_interval: 1s}}]
-    relabel_configs:
-      - {{source_labels: [__meta_docker_container_label_io_mlopsctl_project], regex: {project}, action: keep}}
-      - {{source_labels: [__meta_docker_network_label_io_mlopsctl_project], regex: {project}, action: keep}}
-      - {{source_labels: [__meta_docker_network_ip], target_label: __address__, replacement: "$1:8080"}}
-      - {{source_labels: [__meta_docker_container_label_io_mlopsctl_release], target_label: mlops_release}}
-      - {{source_labels: [__meta_docker_container_label_io_mlopsctl_version], target_label: version}}
-"""
+
+def prometheus_config(project: Path) -> str:
+    """The generated monitoring stack's ``mlopsctl-releases`` job (``new-stage --template
+    monitoring``), as this server's only job: scraped every second, at the test images'
+    metrics path."""
+    import yaml
+
+    from tests.system.conftest import mlopsctl
+
+    out = mlopsctl(project, "new-stage", "6.1", "monitoring", "--template", "monitoring")
+    assert out.returncode == 0, out.stderr
+    generated = yaml.safe_load((project / "docker/prometheus/prometheus.yml").read_text())
+    (job,) = [j for j in generated["scrape_configs"] if j["job_name"] == "mlopsctl-releases"]
+    job["metrics_path"] = METRICS_PATH
+    job["docker_sd_configs"][0]["refresh_interval"] = "1s"
+    return yaml.safe_dump({"global": {"scrape_interval": "1s"}, "scrape_configs": [job]})
 
 
 def free_port() -> int:
@@ -74,7 +78,7 @@ def prometheus_project(tmp_path: Path, images: str) -> Iterator[tuple[Path, str]
 """
     root = new_project(tmp_path, COMPOSE, settings)
     config = tmp_path / "prometheus.yml"
-    config.write_text(PROMETHEUS.format(path=METRICS_PATH, project=root.name))
+    config.write_text(prometheus_config(root))
     server = subprocess.Popen(
         [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}",
          f"--storage.tsdb.path={tmp_path / 'tsdb'}"],

@@ -17,6 +17,7 @@ from typing import ClassVar
 import pytest
 
 from mlopsctl.core.scaffold import create
+from tests.conftest import set_environments
 from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE, mlopsctl
 
@@ -336,12 +337,10 @@ def test_health_url_gates_the_switch_with_colour_and_version(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     config = deploy_project / "mlops.yaml"
     url = f"http://127.0.0.1:{server.server_port}/ready/{{colour}}/{{version}}"
-    config.write_text(
-        config.read_text().replace(
-            "environments: {}",
-            "environments:\n  staging:\n    compose_file: docker/docker-compose.staging.yml\n"
-            f"    health_timeout: 3\n    health_url: '{url}'\n",
-        )
+    set_environments(
+        config,
+        "  staging:\n    compose_file: docker/docker-compose.staging.yml\n"
+        f"    health_timeout: 3\n    health_url: '{url}'\n",
     )
     prefix = f"{deploy_project.name}-staging"
     try:

@@ -108,8 +108,9 @@ def test_merged_monitoring_files_pass_promtool(generated: Path) -> None:
     assert "SUCCESS: 9 rules found" in out.stdout  # three per monitored substage
     config = yaml.safe_load((prom / "prometheus.yml").read_text())
     jobs = [j["job_name"] for j in config["scrape_configs"]]
-    assert jobs == ["prometheus", "monitoring-api", "latency", "monitoring-api-6-2"]
-    targets = [j["static_configs"][0]["targets"][0] for j in config["scrape_configs"][1:]]
+    assert jobs == ["prometheus", "mlopsctl-releases", "monitoring-api", "latency",
+                    "monitoring-api-6-2"]  # fmt: skip
+    targets = [j["static_configs"][0]["targets"][0] for j in config["scrape_configs"][2:]]
     assert targets == ["monitoring-api:8601", "latency:8603", "monitoring-api-6-2:8602"]
 
 

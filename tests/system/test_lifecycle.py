@@ -108,8 +108,10 @@ def test_deleted_stays_deleted_and_dropped_files_go(staged: Path) -> None:
     (staged / DOC).unlink()
     manifest = (packaged_dir() / "stage/template.yaml").read_text()
     (staged / "templates/stage").mkdir(parents=True)
+    entry = f'  "{TESTING_SRC[:-3]}": {{describes: true}}'
+    assert entry in manifest
     (staged / "templates/stage/template.yaml").write_text(
-        manifest + f'  "{TESTING_SRC[:-3]}": {{when: "false"}}\n'
+        manifest.replace(entry, f'  "{TESTING_SRC[:-3]}": {{describes: true, when: "false"}}')
     )
     override(staged, DOC_SRC, lambda t: t + "\nchanged\n")
     out = json.loads(ok(staged, "update", "1.1", "--json"))

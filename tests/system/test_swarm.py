@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from mlopsctl.core.scaffold import create
-from tests.conftest import git
+from tests.conftest import git, set_environments
 from tests.helpers.engine import remove_test_objects, swarm_state
 from tests.helpers.machine import need
 from tests.system.conftest import IMAGE, mlopsctl
@@ -64,10 +64,7 @@ def stack_project(tmp_path: Path, images: str, a_swarm: None) -> Iterator[Path]:
         "networks:\n  live:\n    driver: overlay\n    attachable: true\n"
     )
     config = root / "mlops.yaml"
-    config.write_text(
-        config.read_text().replace("environments: {}", "")
-        + "environments:\n  staging: {engine: swarm, health_timeout: 90}\n"
-    )
+    set_environments(config, "  staging: {engine: swarm, health_timeout: 90}\n")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "chore: init", "--no-verify")
     yield root

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mlopsctl.core import config
 from mlopsctl.core.scaffold import create
@@ -72,7 +73,8 @@ def test_workflows_pass_actionlint_and_scripts_pass_shellcheck(full: Path) -> No
     scripts = sorted(str(p.relative_to(full)) for p in full.rglob("*.sh"))
     assert "scripts/deploy/deploy_staging.sh" in scripts and "scripts/deploy/rollback.sh" in scripts
     run([tool("shellcheck"), *scripts], full)
-    assert "--strategy blue-green" in (full / "scripts/deploy/deploy_staging.sh").read_text()
+    # the script hands over to the environment's own strategy (blue-green, swarm or canary)
+    assert "--strategy" not in (full / "scripts/deploy/deploy_staging.sh").read_text()
 
 
 def test_requirements_gain_what_the_templates_need_once(full: Path) -> None:
@@ -120,7 +122,9 @@ def test_the_serving_module_answers_on_loopback_with_its_model(full: Path) -> No
         assert health["status"] == "ok" and health["model_version"] == "2026.12.1"
         request = urllib.request.Request(f"{base}/predict", data=b'{"features": [2, 4, 4]}')
         with urllib.request.urlopen(request, timeout=5) as response:
-            assert json.load(response) == {"prediction": 10.5, "model_version": "2026.12.1"}
+            answer = json.load(response)
+            assert answer == {"prediction": 10.5, "confidence": pytest.approx(0.99997, abs=1e-5),
+                              "model_version": "2026.12.1"}  # fmt: skip
         with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
             metrics = response.read().decode()
         assert 'http_requests_total{method="GET",path="/health",status="200"} 1.0' in metrics
@@ -313,13 +317,13 @@ def test_generated_deploy_scripts_pass_the_environment_and_yes(
         return done.stdout.split()
 
     assert script("scripts/deploy/rollback.sh", "v1", "--yes") == [
-        "rollback", "v1", "--yes", "--env", "production", "--strategy", "blue-green"
+        "rollback", "v1", "--yes", "--env", "production"
     ]  # fmt: skip
     assert script("scripts/deploy/rollback.sh", "--env", "staging") == [
-        "rollback", "--env", "staging", "--strategy", "blue-green"
+        "rollback", "--env", "staging"
     ]  # fmt: skip
     assert script("scripts/deploy/deploy_production.sh", "v2", "--yes") == [
-        "deploy", "production", "--version", "v2", "--strategy", "blue-green", "--yes"
+        "deploy", "production", "--version", "v2", "--yes"
     ]  # fmt: skip
 
 
@@ -394,3 +398,31 @@ def test_the_readmes_first_command_creates_the_project_outside_the_checkout(tmp_
         ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True
     ).stdout
     assert after == before  # nothing written into the checkout
+
+
+def test_the_swarm_variant_sets_its_engine_in_mlops_yaml_and_destroy_takes_it_back(
+    project: Path,
+) -> None:
+    before = (project / "mlops.yaml").read_bytes()
+    out = mlopsctl(project, "new-stage", "5.1", "api", "--template", "model-serving",
+                   "--set", "engine=swarm")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    envs = config.validate(yaml.safe_load((project / "mlops.yaml").read_text()))["environments"]
+    assert envs == {"staging": {"engine": "swarm"}, "production": {"engine": "swarm"}}
+    assert "--strategy" not in (project / "scripts/deploy/deploy_staging.sh").read_text()
+    assert mlopsctl(project, "destroy-stage", "5.1").returncode == 0
+    assert (project / "mlops.yaml").read_bytes() == before
+
+
+def test_a_block_that_would_repeat_the_users_environment_is_refused(project: Path) -> None:
+    settings = project / "mlops.yaml"
+    settings.write_text(settings.read_text() + "  staging:\n    drain: 5\n")
+    tree = snapshot(project)
+    out = mlopsctl(project, "new-stage", "5.1", "api", "--template", "model-serving",
+                   "--set", "engine=swarm")  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    assert "key 'staging' appears twice" in out.stderr and "by hand" in out.stderr
+    assert snapshot(project) == tree
+    plain = mlopsctl(project, "new-stage", "5.2", "api2", "--template", "model-serving")
+    assert plain.returncode == 0, plain.stderr  # compose adds nothing to mlops.yaml
+    assert settings.read_text().endswith("  staging:\n    drain: 5\n")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from mlopsctl.core.scaffold import create
-from tests.conftest import git
+from tests.conftest import git, set_environments
 from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE, mlopsctl
 
@@ -40,10 +40,7 @@ def project(tmp_path: Path, images: str) -> Iterator[Path]:
     for env in ("staging", "production"):
         (root / f"docker/docker-compose.{env}.yml").write_text(compose_file)
     config = root / "mlops.yaml"
-    config.write_text(
-        config.read_text().replace("environments: {}", "")
-        + "environments:\n  staging: {drain: 1}\n  production: {drain: 1, confirm: false}\n"
-    )
+    set_environments(config, "  staging: {drain: 1}\n  production: {drain: 1, confirm: false}\n")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "chore: init", "--no-verify")
     yield root

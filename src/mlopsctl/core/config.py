@@ -454,6 +454,8 @@ _ENVIRONMENT = _section(
 
 
 def _environments(value: Any, key: str, fn: str) -> Any:
+    if value is None:  # `environments:` with only comments under it
+        return {}
     if not isinstance(value, dict):
         raise _fail(fn, key, "must be a mapping of environment names")
     out = {}

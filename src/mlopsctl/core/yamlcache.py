@@ -92,7 +92,12 @@ def safe_load(text: str, filename: str) -> Any:
             "that large: check what it holds."
         )
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_loader())  # a SafeLoader subclass
+    except _Duplicate as exc:
+        raise BadInput(
+            f"{filename}: key '{one_line(str(exc.key))}' appears twice in one mapping at line "
+            f"{exc.line}; keep one of them (YAML would silently drop the first)."
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -107,3 +112,38 @@ def safe_load(text: str, filename: str) -> Any:
 
 
 MAX_YAML = 4 * 2**20
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: object, line: int) -> None:
+        super().__init__(key)
+        self.key, self.line = key, line
+
+
+_LOADER: Any = None
+
+
+def _loader() -> Any:
+    """PyYAML's SafeLoader that refuses a key given twice in one mapping."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        class UniqueKeys(yaml.SafeLoader):
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                seen: set[object] = set()
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=deep)
+                    try:
+                        duplicate = key in seen
+                        seen.add(key)
+                    except TypeError:  # an unhashable key: the base class says so
+                        continue
+                    if duplicate:
+                        raise _Duplicate(key, key_node.start_mark.line + 1)
+                return super().construct_mapping(node, deep=deep)
+
+        _LOADER = UniqueKeys
+    return _LOADER

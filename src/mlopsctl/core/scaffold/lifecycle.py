@@ -33,6 +33,23 @@ from mlopsctl.core.scaffold.record import PRIOR, Entry, Instance, Part, Record
 from mlopsctl.core.scaffold.render import RenderedFile
 
 KIND = {"conflict": "own", "keep": "keep", "append": "lines", "blocks": "blocks"}
+CONFIG_FILE = "mlops.yaml"
+
+
+def _check_config(content: bytes) -> None:
+    """The project config a plan would write must still load (a substage's block appended to
+    the mlops.yaml of an older project template might not): else nothing is written."""
+    from mlopsctl.core import config, yamlcache
+    from mlopsctl.errors import BadInput
+
+    try:
+        config.validate(yamlcache.safe_load(content.decode("utf-8", "replace"), CONFIG_FILE))
+    except BadInput as exc:
+        raise BadInput(
+            f"the mlops.yaml this would write does not load ({str(exc).rstrip('.')}); add the "
+            "substage's settings to mlops.yaml by hand (a project from an older mlopsctl: run "
+            "`mlopsctl update --all` first). Nothing was written."
+        ) from None
 
 
 @dataclass
@@ -186,6 +203,8 @@ def plan(
             pristine=bool(old and current is not None and sha256(current) == old.sha256),
         )  # fmt: skip
         decision = decide(state, mode, force, path)
+        if path == CONFIG_FILE and decision.content and not decision.conflict:
+            _check_config(decision.content)
         legacy = legacy or decision.legacy
         act(path, decision.action, decision.content or b"", executable)
         conflict_flag = decision.conflict
@@ -271,6 +290,11 @@ def decide(
         return Decision("overwrite" if force else "conflict", write, legacy=legacy)
     if s.new == base:
         return Decision("modified", current, legacy=legacy)
+    if s.kind == "blocks" and s.new.startswith(base):
+        # a block added at the end: it goes after whatever the user has at the end too (a
+        # three-way merge would call two additions at the end a conflict)
+        gap = b"\n" if current and not current.endswith(b"\n") else b""
+        return Decision("merge", current + gap + s.new[len(base) :], legacy=legacy)
     merged, conflicts = merge(base, current, s.new, path)
     if not conflicts:
         return Decision("merge", merged, legacy=legacy)
