@@ -1,13 +1,20 @@
-"""A blue-green `mlopsctl deploy` of a healthy version against plain compose + wait.
+"""A blue-green and a canary `mlopsctl deploy` of a healthy version against plain compose +
+wait.
 
 Baseline: `docker-compose up -d` (recreating the service with the new version) followed by
 polling `docker inspect` until the container is healthy. mlopsctl: `mlopsctl deploy staging`
-(take the engine lock, start the idle colour with its labels, wait healthy, move the
-environment network's service name to it, keep its image, stop the old colour, record the
-release). The drain period is set to 0 (`environments.staging.drain`): it is a wait the user
-chooses, not work; the figure with the default drain is that plus 3 s.
-Versions alternate so every sample replaces a running container in both cases. Needs a
-Docker engine and busybox-static (for the FROM scratch test image).
+(take the engine lock, start the idle colour with its labels, wait healthy, move the service
+names on the environment network to it, keep its image, stop the old colour, record the
+release). The bake and the drain (`environments.<env>.bake` and `.drain`) are set to 0 here:
+they are waits the user chooses, not work, and they overlap (the old colour drains while the
+new one bakes), so a deploy with them takes max(bake, drain) longer; the run prints the
+defaults for this service apart.
+
+The canary (`strategy: canary`, 3 samples 1 s apart, scraped from the canary's metrics) is
+timed against the blue-green deploy of the same change: its time beyond samples x interval is
+the work canary adds (starting beside the live version, scraping, promoting).
+Versions alternate so every sample replaces a running container in every case. Needs a Docker
+engine and busybox-static (for the FROM scratch test image).
 
 With --swarm it also times a swarm deploy: `mlopsctl deploy` of an environment with
 `engine: swarm` against a plain `docker stack deploy --detach=false` of the same change
@@ -50,11 +57,33 @@ def compose_cmd() -> list[str]:
     return ["docker-compose"]
 
 
+METRICS = """#!/bin/busybox sh
+echo "Content-Type: text/plain; version=0.0.4"
+echo
+echo "# TYPE model_prediction_confidence_mean gauge"
+echo "model_prediction_confidence_mean 0.9"
+"""
+CANARY = """  canary:
+    drain: 0
+    bake: 0
+    strategy: canary
+    analysis:
+      interval: 1
+      samples: 3
+      scrape: {port: 8080, path: /cgi-bin/metrics}
+      metrics:
+        confidence: {kind: gauge, selector: model_prediction_confidence_mean, min: 0.5}
+"""
+SAMPLES_TIMES_INTERVAL = 3.0
+
+
 def build(work: Path) -> None:
     ctx = work / "image"
-    (ctx / "www").mkdir(parents=True)
+    (ctx / "www" / "cgi-bin").mkdir(parents=True)
     shutil.copy(shutil.which("busybox") or "/bin/busybox", ctx / "busybox")
     (ctx / "www" / "health").write_text("ok")
+    (ctx / "www" / "cgi-bin" / "metrics").write_text(METRICS)
+    (ctx / "www" / "cgi-bin" / "metrics").chmod(0o755)
     (ctx / "Dockerfile").write_text(
         "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n"
         'CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n'
@@ -95,12 +124,11 @@ def main() -> None:
         (work / "plain.yml").write_text(COMPOSE)
         subprocess.run([MLOPSCTL, "init", str(project), "--no-git", "--name", "benchp"], check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
-        (project / "docker" / "docker-compose.staging.yml").write_text(COMPOSE)
+        for env in ("staging", "canary"):
+            (project / "docker" / f"docker-compose.{env}.yml").write_text(COMPOSE)
         config = project / "mlops.yaml"
-        config.write_text(
-            config.read_text().replace("environments: {}", "")
-            + "environments:\n  staging: {drain: 0}\n"
-        )
+        head = config.read_text().split("\nenvironments:", 1)[0]
+        config.write_text(f"{head}\nenvironments:\n  staging: {{drain: 0, bake: 0}}\n{CANARY}")
 
         def version(i: int) -> str:
             return "v1" if i % 2 == 0 else "v2"
@@ -118,31 +146,64 @@ def main() -> None:
                            check=True, capture_output=True)  # fmt: skip
             return time.perf_counter() - start
 
+        def blue_green_on_canary_env(i: int) -> float:
+            start = time.perf_counter()
+            cmd = [MLOPSCTL, "deploy", "canary", "--version", version(i)]
+            subprocess.run([*cmd, "--strategy", "blue-green"], cwd=project, check=True,
+                           capture_output=True)  # fmt: skip
+            return time.perf_counter() - start
+
+        def canary(i: int) -> float:
+            start = time.perf_counter()
+            subprocess.run([MLOPSCTL, "deploy", "canary", "--version", version(i)], cwd=project,
+                           check=True, capture_output=True)  # fmt: skip
+            return time.perf_counter() - start - SAMPLES_TIMES_INTERVAL
+
+        baseline = f"{' '.join(compose)} up -d + wait healthy (baseline)"
         samples = sample_alternately(
-            {
-                f"{' '.join(compose)} up -d + wait healthy (baseline)": plain_up,
-                "mlopsctl deploy staging (blue-green)": deploy,
-            },
-            args.rounds,
-            warmup=1,
-        )
-        report("blue-green deploy vs plain compose up + wait", samples,
-               f"{' '.join(compose)} up -d + wait healthy (baseline)")  # fmt: skip
+            {baseline: plain_up, "mlopsctl deploy staging (blue-green, bake 0, drain 0)": deploy},
+            args.rounds, warmup=1,
+        )  # fmt: skip
+        report("blue-green deploy vs plain compose up + wait", samples, baseline)
+        print("  waits the user chooses, apart from the above: the default bake here is 3 health"
+              " intervals = 3 s, the default drain 3 s; they overlap: +3 s with both")  # fmt: skip
+        blue_green = "mlopsctl deploy --strategy blue-green (baseline)"
+        samples = sample_alternately(
+            {blue_green: blue_green_on_canary_env,
+             f"mlopsctl deploy (canary) minus {SAMPLES_TIMES_INTERVAL:g} s of samples": canary},
+            args.rounds, warmup=1,
+        )  # fmt: skip
+        report("canary vs blue-green of the same change (goal: at most 1.2x)", samples,
+               blue_green)  # fmt: skip
         if args.swarm:
             swarm_case(work, project, args.rounds, version)
     finally:
         subprocess.run([*plain, "down", "-t", "1"], capture_output=True)
-        staging = str(project / "docker/docker-compose.staging.yml")
-        for colour in ("blue", "green"):
-            down = [*compose, "-p", f"benchp-staging-{colour}", "-f", staging, "down", "-t", "1"]
-            env = {**os.environ, "MLOPS_VERSION": "v1"}
-            subprocess.run(down, capture_output=True, env=env)
-        subprocess.run(["docker", "network", "rm", "benchp-staging"], capture_output=True)
-        tags = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}",
-                               "mlopsctl-keep/benchp-staging"], capture_output=True,
-                              text=True).stdout.split()  # fmt: skip
-        if tags:
-            subprocess.run(["docker", "rmi", *tags], capture_output=True)
+        for env_name in ("staging", "canary"):
+            file = str(project / f"docker/docker-compose.{env_name}.yml")
+            for colour in ("blue", "green"):
+                down = [
+                    *compose,
+                    "-p",
+                    f"benchp-{env_name}-{colour}",
+                    "-f",
+                    file,
+                    "down",
+                    "-t",
+                    "1",
+                ]
+                env = {**os.environ, "MLOPS_VERSION": "v1"}
+                subprocess.run(down, capture_output=True, env=env)
+            subprocess.run(["docker", "network", "rm", f"benchp-{env_name}"], capture_output=True)
+            tags = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}",
+                                   f"mlopsctl-keep/benchp-{env_name}"], capture_output=True,
+                                  text=True).stdout.split()  # fmt: skip
+            if tags:
+                subprocess.run(["docker", "rmi", *tags], capture_output=True)
+        subprocess.run(["docker", "rm", "-f", *subprocess.run(
+            ["docker", "ps", "-aq", "--filter", "label=io.mlopsctl.project=benchp"],
+            capture_output=True, text=True).stdout.split()], capture_output=True)  # fmt: skip
+        subprocess.run(["docker", "rmi", f"{IMAGE}:v1", f"{IMAGE}:v2"], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -176,7 +237,8 @@ def swarm_case(work: Path, project: Path, rounds: int, version: Any) -> None:
         (project / "docker" / "docker-compose.swarmenv.yml").write_text(SWARM)
         config = project / "mlops.yaml"
         config.write_text(config.read_text().replace(
-            "staging: {drain: 0}", "staging: {drain: 0}\n  swarmenv: {engine: swarm}"))  # fmt: skip
+            "staging: {drain: 0, bake: 0}",
+            "staging: {drain: 0, bake: 0}\n  swarmenv: {engine: swarm, bake: 0}"))  # fmt: skip
 
         def plain(i: int) -> float:
             env = {**os.environ, "MLOPS_VERSION": version(i)}
