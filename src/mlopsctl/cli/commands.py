@@ -448,15 +448,19 @@ class Releases(Command, name="releases", handler="deploy:releases"):
 
 
 class Doctor(Command, name="doctor", handler="doctor:doctor"):
-    """Production-readiness report: each check with pass, fail or skip, why, and the fix.
+    """Production-readiness report: each check with pass, fail or skip, why, and the fix,
+    and the ML Test Score (28 tests in four sections, from tagged tests, documents and
+    exemptions).
 
-    The score is the share of passed checks among those that ran (skipped ones need a
-    tool or git that is missing).
+    The readiness score is the share of passed checks among those that ran (skipped ones
+    need a tool or git that is missing); the ML Test Score is the lowest section sum.
     """
 
     fail_under: float | None = opt(
         "--fail-under", help="Exit 1 when the score (percent) is under N."
     )
+    ml_min: float | None = opt("--ml-min", help="Exit 1 when the ML Test Score is under N.")
+    html: str | None = opt("--html", metavar="FILE", help="Also write the report as one page.")
     json: bool = flag("--json", help=_JSON)
 
 

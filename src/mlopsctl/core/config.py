@@ -165,6 +165,7 @@ def default_data(name: str = "project", package: str = "project") -> dict[str, A
         "tests": {"python": None, "coverage_gate": 80, "package": None, "fork": True},
         "environments": {},
         "notify": {"webhook": None},
+        "ml_test_score": {"manual": {}, "exempt": {}},
     }
 
 
@@ -465,6 +466,59 @@ def _environments(value: Any, key: str, fn: str) -> Any:
     return out
 
 
+ML_TEST_ID = r"(data|model|infra|monitor)-[1-7]"
+
+
+def _ml_ids(item: Check) -> Check:
+    def check(value: Any, key: str, fn: str) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise _fail(fn, key, "must be a mapping of ML Test Score ids (data-1 ... monitor-7)")
+        out = {}
+        for tid, spec in value.items():
+            if not isinstance(tid, str) or not re.fullmatch(ML_TEST_ID, tid):
+                raise _fail(
+                    fn, f"{key}.{tid}", "is not an ML Test Score id; use data-1..7, model-1..7, "
+                    "infra-1..7 or monitor-1..7"
+                )  # fmt: skip
+            out[tid] = item(spec, f"{key}.{tid}", fn)
+        return out
+
+    return check
+
+
+def _document(value: Any, key: str, fn: str) -> Any:
+    _str()(value, key, fn)
+    parts = value.split("/")
+    if value.startswith("/") or "\\" in value or any(p in ("", ".", "..") for p in parts):
+        raise _fail(fn, key, f"must be a path inside the project, got {_shown(value)}")
+    return value
+
+
+def _date(value: Any, key: str, fn: str) -> Any:
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _fail(fn, key, f"must be a date such as 2027-03-31, got {_shown(value)}")
+
+
+def _exemption(value: Any, key: str, fn: str) -> Any:
+    checked = _section({"reason": _str(), "until": _date})(value, key, fn)
+    for needed in ("reason", "until"):
+        if needed not in checked:
+            raise _fail(fn, f"{key}.{needed}", "is required: an exemption names why and until when")
+    return checked
+
+
 SCHEMA: dict[str, Check] = {
     "version": _int(1, 1),
     "project": _section({"name": _str(), "package": _package}),
@@ -484,6 +538,7 @@ SCHEMA: dict[str, Check] = {
     ),
     "environments": _environments,
     "notify": _section({"webhook": _optional(_str())}),
+    "ml_test_score": _section({"manual": _ml_ids(_document), "exempt": _ml_ids(_exemption)}),
 }
 
 

@@ -1,4 +1,5 @@
-"""Production readiness (``conventions.md`` §9): independent checks and a score.
+"""Production readiness (``conventions.md`` §9): independent checks and a score, and the ML
+Test Score (:mod:`.mltest`).
 
 Each check passes, fails or is skipped (a tool or git is missing) with a one-line reason and
 the fix. The score is the share of passed checks among those that ran. Checks that run
@@ -71,6 +72,7 @@ def check(
 @dataclass
 class Report:
     checks: list[Check]
+    ml_test_score: Any = None  # mltest.Score
 
     @property
     def score(self) -> int:
@@ -80,7 +82,11 @@ class Report:
         return round(100 * sum(c.status == "pass" for c in ran) / len(ran))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"score": self.score, "checks": [c.as_dict() for c in self.checks]}
+        return {
+            "score": self.score,
+            "checks": [c.as_dict() for c in self.checks],
+            "ml_test_score": self.ml_test_score.as_dict() if self.ml_test_score else None,
+        }
 
 
 def _first_line(text: str) -> str:
@@ -93,6 +99,7 @@ class Doctor:
         self.config = config
         self.root = config.require_root()
         self.repo = repo.toplevel(self.root)  # None outside git: the git checks skip
+        self._ml: Any = None
 
     def run(self, on_done: Callable[[Check, int, int], None] | None = None) -> Report:
         """Every check, four at a time; ``on_done(check, done, total)`` after each (the CLI
@@ -100,7 +107,7 @@ class Doctor:
         checks: list[Callable[[], Check]] = [
             self.ci_workflow, self.tests, self.coverage, self.monitoring, self.ops_guides,
             self.env_template, self.env_tracked, self.hooks, self.branch, self.clean_tree,
-            self.compose_files, self.deploy_health, self.templates_current,
+            self.compose_files, self.deploy_health, self.templates_current, self.ml_tags,
         ]  # fmt: skip
         import threading
 
@@ -115,7 +122,24 @@ class Doctor:
             return result
 
         with ThreadPoolExecutor(max_workers=4) as pool:
-            return Report(list(pool.map(one, checks)))
+            found = list(pool.map(one, checks))
+        return Report(found, self.ml_score())
+
+    def ml_score(self) -> Any:
+        from mlopsctl.core.readiness import mltest
+
+        if self._ml is None:
+            self._ml = mltest.compute(self.root, self.config.section("ml_test_score"))
+        return self._ml
+
+    @check("ml-tags", "ML Test Score tags name real tests and ids")
+    def ml_tags(self) -> Result:
+        score = self.ml_score()
+        if score.problems:
+            more = f" ({len(score.problems) - 1} more)" if len(score.problems) > 1 else ""
+            return failed(score.problems[0] + more, "fix the tag (see docs/readiness.md)")
+        tagged = sum(1 for s in score.sections for i in s["items"] if i["status"] != "missing")
+        return passed(f"{tagged} of 28 items have evidence; score {score.score:g}")
 
     # --- CI and tests --------------------------------------------------------------------
 

@@ -121,17 +121,24 @@ def start(
     env: Mapping[str, str],
     capture: bool,
     scratch: Path | None = None,
+    plugin_path: str | None = None,
 ) -> Started:
     """Start pytest with ``args`` in ``cwd``; the caller may work, then ``wait``.
 
     With a ``scratch`` folder (for the child's counts and output) it runs as a fork, which
     the caller has checked with :func:`can_fork`; without one, as a fresh interpreter.
+    ``plugin_path``: a folder whose modules ``args`` load with ``-p`` (put on ``sys.path`` of
+    the fork, on ``PYTHONPATH`` of a fresh interpreter).
     """
     relay = None if capture else Relay()
     colour = relay is not None and sys.stdout.isatty() and "NO_COLOR" not in env
     if colour and not any(a.startswith("--color") for a in args):
         args = [*args, "--color=yes"]  # it writes to the relay's pipe, not a terminal
     if scratch is None:
+        if plugin_path is not None:
+            env = {**env, "PYTHONPATH": os.pathsep.join(
+                [plugin_path, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
+            )}  # fmt: skip
         try:
             running = proc.start(
                 [python, "-m", "pytest", *args], cwd=cwd, env=env, capture=capture,
@@ -154,6 +161,8 @@ def start(
         if relay is not None:
             os.dup2(relay.write_fd, 1)
             os.dup2(relay.write_fd, 2)
+        if plugin_path is not None:
+            sys.path.insert(1, plugin_path)
         _child(list(args), cwd, dict(env), counts_file, output_file)
     gc.unfreeze()
     if relay is not None:

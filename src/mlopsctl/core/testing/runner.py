@@ -67,6 +67,7 @@ class SuiteResult:
     message: str = ""
     junit: ET.Element | None = None
     failures: list[dict[str, str]] = field(default_factory=list)  # test, output
+    ml_tests: list[dict[str, Any]] = field(default_factory=list)  # tagged: nodeid, ids, outcome
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +98,7 @@ class Run:
     affected: Selection | None = None
     changed_coverage: ChangedCoverage | None = None  # under --affected: the changed lines
     map_recorded: str | None = None  # the test map this run recorded
+    ml_tests: list[dict[str, Any]] = field(default_factory=list)  # tagged tests' outcomes
 
     @property
     def coverage_ok(self) -> bool:
@@ -143,6 +145,7 @@ class Run:
                 },
             },
             "test_map": self.map_recorded,
+            "ml_tests": self.ml_tests,
         }
 
 
@@ -243,6 +246,12 @@ def run(
         raise BadInput(f"--junit-xml {options.junit_xml} is a folder; name a file, e.g. junit.xml.")
     if gate is not None and not 0 <= gate <= 100:  # also refuses nan
         raise BadInput(f"--cov-fail-under {gate:g} is outside 0-100; give a percentage.")
+    from mlopsctl.core.readiness import mltest
+
+    tagged = mltest.scan(root)
+    if tagged.problems:
+        more = f" ({len(tagged.problems) - 1} more like it)" if len(tagged.problems) > 1 else ""
+        raise BadInput(f"{tagged.problems[0].rstrip('.')}{more}. Nothing ran.")
     selection = _select(root, config, options, suites) if options.affected else None
     env, env_files = environment(root, options)
     python, why = select_python(root, config, env)
@@ -280,8 +289,9 @@ def run(
                 on_suite(suite)
             chosen = _chosen(selection, suite, pattern) if partial else None
             res = _run_suite(root, suite, pattern, python, env, extra, options, tmp, fork,
-                             on_running, chosen)  # fmt: skip
+                             on_running, chosen, bool(tagged.tags))  # fmt: skip
             result.suites.append(res)
+            result.ml_tests.extend(res.ml_tests)
             if res.status == "error" and not has_module(python, "pytest"):
                 raise Missing(
                     f"pytest is not installed in {python} ({why}); install the test "
@@ -311,7 +321,14 @@ def run(
     if options.junit_xml is not None:
         result.junit_xml = str(options.junit_xml)
         _write_junit(options.junit_xml, result.suites)
+    if result.ml_tests:
+        mltest.write_record(root, result.ml_tests, _head(root))
     return result
+
+
+def _head(root: Path) -> str | None:
+    done = proc.run(["git", "rev-parse", "HEAD"], cwd=root, check=False)
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
 def _run_suite(
@@ -319,6 +336,7 @@ def _run_suite(
     extra: list[str], options: Options, tmp: Path, fork: bool,
     on_running: Callable[[str], None] | None,
     chosen: tuple[list[str], list[Path]] | None = None,
+    ml_tests: bool = False,
 ) -> SuiteResult:  # fmt: skip
     import xml.etree.ElementTree as ET
 
@@ -341,10 +359,19 @@ def _run_suite(
             [] if forked and options.junit_xml is None
             else [f"--junit-xml={xml}", "-o", f"junit_suite_name={suite}"]
         )  # fmt: skip
+        plugin: list[str] = []
+        plugin_path = None
+        tagged_out = scratch / "ml-tests.json"
+        if ml_tests:  # the outcomes of the tests tagged for the ML Test Score
+            from mlopsctl.core.readiness.mltest import plugin_folder
+
+            plugin, plugin_path = ["-p", "mlopsctl_ml_test"], plugin_folder()
+            env = {**env, "MLOPSCTL_ML_TESTS_OUT": str(tagged_out)}
         start = time.perf_counter()
         started = pytest_process.start(
-            python, [*targets, *junit, *extra, *options.pytest_args], root, env,
+            python, [*targets, *junit, *plugin, *extra, *options.pytest_args], root, env,
             capture=not options.stream, scratch=scratch if forked else None,
+            plugin_path=plugin_path,
         )  # fmt: skip
         try:
             if on_running is not None:
@@ -353,6 +380,7 @@ def _run_suite(
             done = started.wait()
         res.seconds += time.perf_counter() - start
         code, output = done.returncode, done.output
+        res.ml_tests = _read_tagged(tagged_out)
         if "No module named pytest" in output:
             raise Missing(f"pytest is not installed in {python}; pip install pytest there.")
         if code == 4:
@@ -385,6 +413,15 @@ def _run_suite(
             where = f" for stage {options.stage}" if options.stage else ""
             res.message = f"no tests in tests/{suite}{where}"
     return res
+
+
+def _read_tagged(path: Path) -> list[dict[str, Any]]:
+    """What the ml_test plugin wrote for one suite ([] when it wrote nothing readable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
 
 
 def _collection_message(res: SuiteResult, python: str, root: Path) -> str:
