@@ -105,7 +105,7 @@ def test_merged_monitoring_files_pass_promtool(generated: Path) -> None:
     prom = generated / "docker/prometheus"
     run([promtool, "check", "config", str(prom / "prometheus.yml")], generated)
     out = run([promtool, "check", "rules", str(prom / "alert_rules.yml")], generated)
-    assert "SUCCESS: 9 rules found" in out.stdout  # three per monitored substage
+    assert "SUCCESS: 12 rules found" in out.stdout  # four per monitored substage
     config = yaml.safe_load((prom / "prometheus.yml").read_text())
     jobs = [j["job_name"] for j in config["scrape_configs"]]
     assert jobs == ["prometheus", "mlopsctl-releases", "monitoring-api", "latency",
