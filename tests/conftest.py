@@ -112,12 +112,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 # hands out files in collection order, so starting these first keeps one of them from being the
 # run's tail on a worker that already finished everything else.
 HEAVIEST_FIRST = (
-    "system/test_crash.py", "system/test_swarm.py", "system/test_deploy.py",
-    "system/test_generated_ci.py", "system/test_traffic_kills.py", "system/test_test_runner.py",
-    "system/test_traffic_rollback.py", "system/test_traffic.py", "system/test_doctor.py",
-    "system/test_untrusted_properties.py", "system/test_templates.py", "system/test_secrets.py",
-    "system/test_wheel.py", "system/test_crash_kills.py", "system/test_fuzz.py",
-    "system/test_attacks.py", "system/test_git_hooks.py", "system/test_affected.py",
+    "system/test_swarm_updates.py", "system/test_deploy_script_kills.py",
+    "system/test_deploy_kills.py", "system/test_deploy_kills_more.py",
+    "system/test_deploy_races.py", "system/test_deploy_races_script.py",
+    "system/test_canary_kills.py", "system/test_traffic_rollback.py", "system/test_swarm.py",
+    "system/test_deploy_bake.py", "system/test_canary_prometheus.py",
+    "system/test_canary_swarm.py", "system/test_generated_ci.py", "system/test_crash.py",
+    "system/test_deploy.py", "system/test_traffic.py", "system/test_traffic_v2.py",
+    "system/test_canary.py", "system/test_ml_test_score.py", "system/test_test_runner.py",
+    "system/test_doctor.py", "system/test_untrusted_properties.py", "system/test_templates.py",
+    "system/test_secrets.py", "system/test_affected.py", "system/test_wheel.py",
+    "system/test_crash_kills.py", "system/test_fuzz.py", "system/test_attacks.py",
+    "system/test_git_hooks.py",
 )  # fmt: skip
 
 

@@ -48,6 +48,21 @@ def new_project(
     return root
 
 
+def own_images(root: Path, *versions: str) -> str:
+    """Tags of the run's test images under a repository of the project's own
+    (``<project>-app``), its compose files pointed at them: a test that moves or removes tags
+    must never touch the images the other tests of the run share. Removed with the project's
+    other objects (tests/helpers/engine.py)."""
+    from tests.system.conftest import IMAGE
+
+    repo = f"{root.name}-app"
+    for version in versions:
+        subprocess.run(["docker", "tag", f"{IMAGE}:{version}", f"{repo}:{version}"], check=True)
+    for compose in (root / "docker").glob("docker-compose.*.yml"):
+        compose.write_text(compose.read_text().replace(f"{IMAGE}:", f"{repo}:"))
+    return repo
+
+
 def generated_style_script() -> str:
     """What the model-serving template's deploy script does, minus the image build: it hands
     over to mlopsctl's built-in strategy and passes its exit code on."""

@@ -56,7 +56,8 @@ def remove_test_objects(project: str) -> list[str]:
                 removed.append(f"network {network}")
         subprocess.run(["sleep", "0.5"], check=False)
     tags = docker("images", "--format", "{{.Repository}}:{{.Tag}}", f"mlopsctl-keep/{project}-*")
-    for tag in tags.stdout.split():
+    own = docker("images", "--format", "{{.Repository}}:{{.Tag}}", f"{project}-app")
+    for tag in [*tags.stdout.split(), *own.stdout.split()]:
         docker("rmi", tag)
         removed.append(f"image {tag}")
     return removed

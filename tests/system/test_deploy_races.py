@@ -1,6 +1,7 @@
 """Two clones of a project deploying to one engine at the same instant, through the built-in
-strategy and through the project's deploy script: one succeeds, the other is exit 3 naming the
-holder, and no race writes a failed row."""
+strategy (here) and through the project's deploy script (test_deploy_races_script.py, a file
+of its own so that xdist runs the two side by side): one succeeds, the other is exit 3 naming
+the holder, and no race writes a failed row."""
 
 from __future__ import annotations
 
@@ -20,8 +21,7 @@ RACES = int(os.environ.get("MLOPSCTL_RACE_TRIALS", "10"))
 COMPOSE = f"services:\n  api:\n    image: {IMAGE}:${{MLOPS_VERSION}}\n{HEALTHCHECK}"
 
 
-@pytest.mark.parametrize("path", ["built-in", "script"])
-def test_two_clones_racing_one_wins_one_is_refused(tmp_path: Path, images: str, path: str) -> None:
+def races(tmp_path: Path, path: str) -> None:
     script = generated_style_script() if path == "script" else ""
     root = new_project(tmp_path, COMPOSE, "  staging: {drain: 0.5, bake: 1}\n", script=script)
     clone = tmp_path / "clone" / root.name
@@ -42,3 +42,7 @@ def test_two_clones_racing_one_wins_one_is_refused(tmp_path: Path, images: str, 
         print(f"\n{RACES} races through the {path} path: {RACES} x (0, 3), no failed row")
     finally:
         remove_test_objects(root.name)
+
+
+def test_two_clones_racing_on_the_built_in_path(tmp_path: Path, images: str) -> None:
+    races(tmp_path, "built-in")

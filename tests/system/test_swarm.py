@@ -19,6 +19,7 @@ import pytest
 
 from mlopsctl.core.scaffold import create
 from tests.conftest import git, set_environments
+from tests.helpers.deploys import own_images
 from tests.helpers.engine import remove_test_objects, swarm_state
 from tests.helpers.machine import need
 from tests.system.conftest import IMAGE, mlopsctl
@@ -145,20 +146,17 @@ def test_compose_ps_and_logs_of_a_swarm_environment_show_its_tasks(stack_project
 def test_a_stack_rollback_starts_the_kept_images_even_after_their_tags_moved(
     stack_project: Path,
 ) -> None:
+    repo = own_images(stack_project, "v1", "v3")
     assert deploy(stack_project, "deploy", "staging", "--version", "v1").returncode == 0
     v1_images = service_images(stack_project)
     assert deploy(stack_project, "deploy", "staging", "--version", "v3").returncode == 0
-    original = docker("image", "inspect", "-f", "{{.Id}}", f"{IMAGE}:v1")
-    docker("tag", f"{IMAGE}:v3", f"{IMAGE}:v1")  # someone moves the tag
-    try:
-        back = deploy(stack_project, "rollback", "--env", "staging", "v1")
-        assert back.returncode == 0, back.stderr + back.stdout
-        for service in ("api", "worker"):
-            ref = docker("service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
-                         f"{stack_project.name}-staging_{service}")  # fmt: skip
-            assert ref.split("@")[0] == v1_images[service]  # the image ID, not the tag
-    finally:
-        docker("tag", original, f"{IMAGE}:v1")
+    docker("tag", f"{repo}:v3", f"{repo}:v1")  # someone moves the tag
+    back = deploy(stack_project, "rollback", "--env", "staging", "v1")
+    assert back.returncode == 0, back.stderr + back.stdout
+    for service in ("api", "worker"):
+        ref = docker("service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+                     f"{stack_project.name}-staging_{service}")  # fmt: skip
+        assert ref.split("@")[0] == v1_images[service]  # the image ID, not the tag
 
 
 def test_a_killed_swarm_deploy_is_settled_by_what_the_engine_did(stack_project: Path) -> None:

@@ -43,7 +43,7 @@ def promtool() -> str:
 def test_prometheus_config_and_rules_pass_promtool(full: Path) -> None:
     run([promtool(), "check", "config", "docker/prometheus/prometheus.yml"], full)
     out = run([promtool(), "check", "rules", "docker/prometheus/alert_rules.yml"], full)
-    assert "SUCCESS: 3 rules found" in out.stdout
+    assert "SUCCESS: 4 rules found" in out.stdout
     rules = (full / "docker/prometheus/alert_rules.yml").read_text()
     for alert in ("ServiceDown", "HighErrorRate", "SlowP95"):
         assert f"alert: {alert}" in rules
@@ -195,7 +195,8 @@ def test_substage_docs_name_only_what_was_generated(full: Path) -> None:
     assert "models/serving-api.json" in serving and "SERVING_API_MODEL_PATH" in serving
     testing = (full / "docs/05-model-serving/5.1-serving-api-testing.md").read_text()
     levels = re.findall(r"^\| (\w+) \| `tests/", testing, re.MULTILINE)
-    assert levels == ["unit", "integration", "e2e"]
+    assert levels == ["unit", "unit", "integration", "e2e"]  # the rollback test is a unit test too
+    assert "test_5_1_serving_api_rollback.py" in testing
 
 
 def test_the_longest_names_pass_the_generated_gates(tmp_path: Path) -> None:

@@ -40,7 +40,10 @@ def project(tmp_path: Path, images: str) -> Iterator[Path]:
     for env in ("staging", "production"):
         (root / f"docker/docker-compose.{env}.yml").write_text(compose_file)
     config = root / "mlops.yaml"
-    set_environments(config, "  staging: {drain: 1}\n  production: {drain: 1, confirm: false}\n")
+    set_environments(  # a short bake: these tests are about the switch (test_deploy_bake.py)
+        config,
+        "  staging: {drain: 1, bake: 1}\n  production: {drain: 1, bake: 1, confirm: false}\n",
+    )
     git(root, "add", "-A")
     git(root, "commit", "-qm", "chore: init", "--no-verify")
     yield root

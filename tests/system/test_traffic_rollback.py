@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system.conftest import IMAGE
+from tests.helpers.deploys import own_images
 from tests.system.test_traffic import Client, attached_colours, deploy, docker, project
 
 pytestmark = pytest.mark.docker
@@ -16,20 +16,17 @@ __all__ = ["project"]  # the fixture, shared with test_traffic.py
 
 
 def test_rollback_starts_the_recorded_image_even_after_its_tag_moved(project: Path) -> None:
-    original = docker("image", "inspect", "-f", "{{.Id}}", f"{IMAGE}:v1")
+    repo = own_images(project, "v1", "v3")
     assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
     assert deploy(project, "deploy", "staging", "--version", "v3").returncode == 0
-    docker("tag", f"{IMAGE}:v3", f"{IMAGE}:v1")  # someone moves the tag
+    docker("tag", f"{repo}:v3", f"{repo}:v1")  # someone moves the tag
+    back = deploy(project, "rollback", "--env", "staging", "v1")
+    assert back.returncode == 0, back.stderr
+    client = Client(project)
     try:
-        back = deploy(project, "rollback", "--env", "staging", "v1")
-        assert back.returncode == 0, back.stderr
-        client = Client(project)
-        try:
-            assert client.settle(10)[-10:] == ["ok v1"] * 10
-        finally:
-            client.stop()
+        assert client.settle(10)[-10:] == ["ok v1"] * 10
     finally:
-        docker("tag", original, f"{IMAGE}:v1")
+        client.stop()
 
 
 def test_rollback_of_production_leaves_staging_alone(project: Path) -> None:
@@ -66,9 +63,12 @@ def kept_versions(project: Path) -> dict[str, dict[str, str]]:
 def test_only_the_last_releases_images_are_kept(project: Path) -> None:
     config = project / "mlops.yaml"
     config.write_text(
-        config.read_text().replace("staging: {drain: 1}", "staging: {drain: 0, retain: 2}")
+        config.read_text().replace(
+            "staging: {drain: 1, bake: 1}", "staging: {drain: 0, bake: 1, retain: 2}"
+        )
     )
-    docker("tag", f"{IMAGE}:v3", f"{IMAGE}:v4")
+    repo = own_images(project, "v1", "v3")
+    docker("tag", f"{repo}:v3", f"{repo}:v4")
     try:
         for version in ("v1", "v3", "v4"):
             assert deploy(project, "deploy", "staging", "--version", version).returncode == 0
@@ -84,4 +84,4 @@ def test_only_the_last_releases_images_are_kept(project: Path) -> None:
         tags = docker("images", "--format", "{{.Tag}}", f"mlopsctl-keep/{project.name}-staging")
         assert len(tags.split()) == 2  # one tag per kept image ID (v4 is v3's image)
     finally:
-        docker("rmi", f"{IMAGE}:v4", check=False)
+        docker("rmi", f"{repo}:v4", check=False)
