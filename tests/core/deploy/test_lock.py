@@ -121,6 +121,34 @@ def test_a_lock_that_keeps_changing_hands_still_names_the_holder() -> None:
     dead = {**live_holder(), "started": "1"}  # a pid whose process is another now
     client = FakeClient(FakeContainers(["409"] * 10, dead))
     held = lock.EngineLock(client, "demo", "staging", "deploy v3", 60)
+    held.pause = lambda seconds: None  # type: ignore[assignment]
     with pytest.raises(Conflict, match=r"held by ana on ci-7"):
         held.acquire()
     assert any("took over" in w for w in held.warnings)
+
+
+class SlowCreation(FakeContainers):
+    """The holder's container is being created: its name is taken (409), but reading it
+    answers 404 for a while, as the engine does while it creates the container's file system."""
+
+    def __init__(self, unreadable: int, holder: dict[str, Any]) -> None:
+        super().__init__(["409"] * (unreadable + 1), holder)
+        self.unreadable = unreadable
+
+    def get(self, name: str) -> Any:
+        import docker.errors
+
+        if self.unreadable:
+            self.unreadable -= 1
+            raise docker.errors.NotFound("No such container")
+        return super().get(name)
+
+
+def test_a_lock_whose_name_is_taken_before_it_can_be_read_names_its_holder() -> None:
+    held = lock.EngineLock(FakeClient(SlowCreation(12, live_holder())), "demo", "staging",
+                           "deploy v3", 60)  # fmt: skip
+    waited: list[float] = []
+    held.pause = waited.append  # type: ignore[assignment]
+    with pytest.raises(Conflict, match=r"held by ana on ci-7 .*deploy v2"):
+        held.acquire()
+    assert held.warnings == [] and len(waited) == 12 and max(waited) <= 0.5

@@ -33,6 +33,7 @@ from mlopsctl.errors import Conflict
 LOCK_DIR = ".mlops/state/locks"
 NESTED_LOCK = "MLOPS_DEPLOY_LOCK"
 LABEL = "io.mlopsctl.lock"
+RACE_SECONDS = 15.0  # how long a contended lock is asked for before the deploy gives up
 
 
 def current_user() -> str:
@@ -160,6 +161,7 @@ class EngineLock:
         self.deadline = 0.0
         self.nested = False
         self.warnings: list[str] = []
+        self.pause = time.sleep  # between attempts on a contended lock
 
     def _labels(self) -> dict[str, str]:
         from mlopsctl.core.deploy.engine import ENVIRONMENT, PROJECT
@@ -191,7 +193,15 @@ class EngineLock:
 
         lock_image(self.client)
         last: Holder | None = None
-        for _ in range(8):
+        # The engine reserves a container's name before the container can be read: while
+        # another deploy's lock is being created, its name is taken but nothing answers to it
+        # (on a loaded machine, for a good part of a second). So retry with a pause, bounded.
+        deadline = time.monotonic() + RACE_SECONDS
+        attempt = takeovers = 0
+        while time.monotonic() < deadline and takeovers < 8:
+            if attempt:
+                self.pause(min(0.01 * 2**attempt, 0.5))
+            attempt += 1
             try:
                 self.container = self.client.containers.create(
                     LOCK_IMAGE, command="lock", name=self.name, labels=self._labels()
@@ -222,6 +232,7 @@ class EngineLock:
             gone = holder.describe() if holder else "an unreadable lock"
             with contextlib.suppress(docker.errors.NotFound):
                 current.remove(force=True)  # by id: only that stale lock, never a new one
+            takeovers += 1
             self.warnings.append(f"took over the lock of a deploy that is gone ({gone})")
         held = f", held by {last.describe()}" if last is not None else ""
         raise Conflict(
