@@ -25,7 +25,7 @@ from tests.helpers.engine import remove_test_objects
 from tests.system.test_deploy_kills import COMPOSE, KILL_TRIALS
 from tests.system.test_traffic import deploy
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("fast_compose")]
 
 
 def test_a_kill_during_the_script_path_with_a_zombie(tmp_path: Path, images: str) -> None:
