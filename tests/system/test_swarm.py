@@ -32,6 +32,7 @@ SERVICE = """  {name}:
     deploy:
       replicas: 2
       endpoint_mode: dnsrr
+      rollback_config: {{monitor: 1s}}
     stop_grace_period: 1s
     networks: [live]
     healthcheck:
@@ -65,7 +66,8 @@ def stack_project(tmp_path: Path, images: str, a_swarm: None) -> Iterator[Path]:
         "networks:\n  live:\n    driver: overlay\n    attachable: true\n"
     )
     config = root / "mlops.yaml"
-    set_environments(config, "  staging: {engine: swarm, health_timeout: 90}\n")
+    # a short bake (the engine's update monitor): these tests are not about the bake
+    set_environments(config, "  staging: {engine: swarm, health_timeout: 90, bake: 1}\n")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "chore: init", "--no-verify")
     yield root

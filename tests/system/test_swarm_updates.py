@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import set_environments
 from tests.system.test_swarm import StackClient, a_swarm, deploy, stack_project
 
 pytestmark = pytest.mark.docker
@@ -18,14 +17,6 @@ BAD_UPDATES = 6
 
 
 def test_six_bad_updates_in_a_row_are_each_exit_1(stack_project: Path) -> None:
-    # a short bake (update monitor) and rollback monitor: each bad update is over sooner
-    compose = stack_project / "docker/docker-compose.staging.yml"
-    text = compose.read_text()
-    assert text.count("      endpoint_mode: dnsrr\n") == 2
-    compose.write_text(text.replace("      endpoint_mode: dnsrr\n",
-                                    "      endpoint_mode: dnsrr\n      rollback_config: {monitor: 1s}\n"))  # fmt: skip
-    set_environments(stack_project / "mlops.yaml",
-                     "  staging: {engine: swarm, health_timeout: 90, bake: 1}\n")  # fmt: skip
     for version in ("v1", "v3"):
         done = deploy(stack_project, "deploy", "staging", "--version", version)
         assert done.returncode == 0, done.stderr + done.stdout

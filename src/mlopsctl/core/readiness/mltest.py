@@ -275,7 +275,8 @@ def read_record(root: Path) -> dict[str, Result]:
     except (OSError, ValueError, UnicodeDecodeError):
         return {}
     out: dict[str, Result] = {}
-    for item in data.get("tests", []) if isinstance(data, dict) else []:
+    tests = data.get("tests") if isinstance(data, dict) else None
+    for item in tests if isinstance(tests, list) else []:
         try:
             ids = tuple(str(i) for i in item["ids"])
             out[str(item["nodeid"])] = Result(str(item["nodeid"]), ids, str(item["outcome"]),
