@@ -152,3 +152,22 @@ def test_a_lock_whose_name_is_taken_before_it_can_be_read_names_its_holder() -> 
     with pytest.raises(Conflict, match=r"held by ana on ci-7 .*deploy v2"):
         held.acquire()
     assert held.warnings == [] and len(waited) == 12 and max(waited) <= 0.5
+
+
+def test_a_deploy_run_by_the_holders_script_shares_the_engine_lock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    holder = live_holder()  # this process holds it
+    monkeypatch.setenv(lock.NESTED_LOCK, f"staging:{os.getpid()}")
+    containers = FakeContainers(["409"], holder)
+    nested = lock.EngineLock(FakeClient(containers), "demo", "staging", "deploy v2", 60)
+    nested.acquire()
+    assert nested.nested and nested.container is not None
+    shared = nested.container
+    nested.release()
+    assert not shared.removed  # the holder's lock stays
+    monkeypatch.setenv(lock.NESTED_LOCK, "production:1")
+    other = lock.EngineLock(FakeClient(FakeContainers(["409"], holder)), "demo", "staging",
+                            "deploy v3", 60)  # fmt: skip
+    with pytest.raises(Conflict, match="held by ana"):
+        other.acquire()

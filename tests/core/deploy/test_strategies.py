@@ -125,3 +125,30 @@ def test_the_plans_steps() -> None:
     assert p.as_dict()["steps"] == steps and p.as_dict()["analysis"] is None
     script = Plan("staging", "v2", "deploy", "script", script="scripts/deploy/deploy_staging.sh")
     assert script.steps() == ["run scripts/deploy/deploy_staging.sh v2 (its exit code decides)"]
+
+
+def test_the_swarm_canary_stack_joins_the_live_stacks_networks() -> None:
+    from mlopsctl.core.deploy import analysis
+    from mlopsctl.core.deploy.canary import canary_stack_doc
+
+    a = analysis.from_config({"replicas": 2, "scrape": {"port": 8080}, "metrics": {
+        "s": {"kind": "gauge", "selector": "m", "min": 0}}}, "k")  # fmt: skip
+    rendered = {
+        "services": {
+            "api": {"image": "app:v4", "ports": [{"target": 8080, "published": 80}],
+                    "networks": {"live": None},
+                    "deploy": {"replicas": 4, "update_config": {"order": "start-first"}}},
+            "worker": {"image": "app:v4"},
+        },
+        "networks": {"live": {"driver": "overlay", "attachable": True},
+                     "ext": {"external": True, "name": "shared"}},
+    }  # fmt: skip
+    doc = canary_stack_doc(rendered, "demo-staging", {"io.mlopsctl.canary": "true"}, a)
+    api, worker = doc["services"]["api"], doc["services"]["worker"]
+    assert api["deploy"] == {"replicas": 2, "labels": {"io.mlopsctl.canary": "true"}}
+    assert api["ports"] == [{"target": 8080, "mode": "host", "protocol": "tcp"}]
+    assert worker["networks"] == {"default": None}
+    assert doc["networks"] == {
+        "default": {"external": True, "name": "demo-staging_default"},
+        "live": {"external": True, "name": "demo-staging_live"},
+    }

@@ -196,11 +196,28 @@ def _start_swarm_canary(attempt: Attempt, stack: str, name: str) -> str | None:
     if rendered.returncode != 0:
         lines = (rendered.stderr or rendered.stdout or "").strip().splitlines()
         return f"docker stack config failed: {lines[-1] if lines else rendered.returncode}"
-    doc = yaml.safe_load(rendered.stdout) or {}
     labels = {**engine.release_labels(attempt.project, p.environment, p.version, rel.release,
                                       rel.git_commit, rel.user), **CANARY_LABELS}  # fmt: skip
-    a = p.analysis
-    for spec in (doc.get("services") or {}).values():
+    doc = canary_stack_doc(yaml.safe_load(rendered.stdout) or {}, stack, labels, p.analysis)
+    text = yaml.safe_dump(doc, sort_keys=False)
+    attempt.check_lock()
+    cmd = ["docker", "stack", "deploy", "--resolve-image", "never", "--detach=true", "-c", "-"]
+    done = proc.run([*cmd, name], cwd=file.parent, env=env, input=text, check=False)
+    if done.returncode != 0:
+        lines = ((done.stderr or "") + (done.stdout or "")).strip().splitlines()
+        return f"docker stack deploy of the canary failed: {lines[-1] if lines else ''}"
+    return _wait_swarm_canary(compose.client(), name, p.analysis, p.health_timeout)
+
+
+def canary_stack_doc(
+    doc: dict[str, Any], stack: str, labels: dict[str, str], a: analysis.Analysis
+) -> dict[str, Any]:
+    """The canary stack from the environment's rendered stack file: each service at
+    ``a.replicas`` tasks, labelled as the canary release, publishing nothing of the live
+    service's but the scrape port (host mode, a port the engine picks), on the live stack's
+    own networks (external here), where stack deploy gives it the same service name."""
+    services = doc.get("services") or {}
+    for spec in services.values():
         deploy = spec.setdefault("deploy", {})
         deploy["replicas"] = a.replicas
         deploy.pop("update_config", None)
@@ -212,19 +229,11 @@ def _start_swarm_canary(attempt: Attempt, stack: str, name: str) -> str | None:
         if not spec.get("networks"):
             spec["networks"] = {"default": None}
     networks = {}
-    for net in {n for s in (doc.get("services") or {}).values() for n in (s.get("networks") or {})}:
+    for net in sorted({n for s in services.values() for n in (s.get("networks") or {})}):
         declared = (doc.get("networks") or {}).get(net) or {}
-        real = declared.get("name") or f"{stack}_{net}"
-        networks[net] = {"external": True, "name": real}
+        networks[net] = {"external": True, "name": declared.get("name") or f"{stack}_{net}"}
     doc["networks"] = networks
-    text = yaml.safe_dump(doc, sort_keys=False)
-    attempt.check_lock()
-    cmd = ["docker", "stack", "deploy", "--resolve-image", "never", "--detach=true", "-c", "-"]
-    done = proc.run([*cmd, name], cwd=file.parent, env=env, input=text, check=False)
-    if done.returncode != 0:
-        lines = ((done.stderr or "") + (done.stdout or "")).strip().splitlines()
-        return f"docker stack deploy of the canary failed: {lines[-1] if lines else ''}"
-    return _wait_swarm_canary(compose.client(), name, a, p.health_timeout)
+    return doc
 
 
 def _tasks(client: Any, name: str) -> list[tuple[Any, dict[str, Any]]]:
