@@ -113,6 +113,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 # run's tail on a worker that already finished everything else.
 HEAVIEST_FIRST = (
     "system/test_swarm_updates.py", "system/test_deploy_script_kills.py",
+    "system/test_deploy_script_kills_more.py",
     "system/test_deploy_kills.py", "system/test_deploy_kills_more.py",
     "system/test_deploy_races.py", "system/test_deploy_races_script.py",
     "system/test_canary_kills.py", "system/test_traffic_rollback.py", "system/test_swarm.py",

@@ -71,7 +71,7 @@ def remove_test_objects(project: str) -> list[str]:
 # holds swarm tests makes the swarm once, before any worker starts, and leaves it (only if it
 # made it) after every worker is done.
 
-SWARM_FILES = ("test_swarm.py", "test_canary_swarm.py")
+SWARM_FILES = ("test_swarm.py", "test_swarm_updates.py", "test_canary_swarm.py")
 
 
 def swarm_state() -> str:

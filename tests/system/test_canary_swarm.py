@@ -22,7 +22,10 @@ __all__ = ["a_swarm"]  # the fixture, shared with test_swarm.py
 
 
 @pytest.fixture
-def swarm_canary(tmp_path: Path, images: str, a_swarm: None) -> Iterator[Path]:
+def swarm_canary(
+    tmp_path: Path, images: str, a_swarm: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    monkeypatch.setenv("MLOPSCTL_DEBUG", "1")  # a traceback, should anything unexpected happen
     compose = (
         f'version: "3.8"\nservices:\n{SERVICE.format(name="api", image=IMAGE)}'
         "networks:\n  live:\n    driver: overlay\n    attachable: true\n"
@@ -35,20 +38,20 @@ def swarm_canary(tmp_path: Path, images: str, a_swarm: None) -> Iterator[Path]:
 
 def test_a_swarm_canary_is_promoted_and_a_bad_one_aborted(swarm_canary: Path) -> None:
     first = deploy(swarm_canary, "deploy", "staging", "--version", "v1")
-    assert first.returncode == 0, first.stdout
+    assert first.returncode == 0, first.stdout + first.stderr[-3000:]
     client = StackClient(swarm_canary)
     try:
         client.settle()
         before = len(client.lines())
         good = deploy(swarm_canary, "deploy", "staging", "--version", "v4")
-        assert good.returncode == 0, good.stdout
+        assert good.returncode == 0, good.stdout + good.stderr[-3000:]
         during = client.lines()[before:]
         assert "ok v1" in during[during.index("ok v4") :], "both versions answer during analysis"
         assert client.settle(30)[-20:] == ["ok v4"] * 20
         release = json.loads(good.stdout)["release"]
         assert [s["ok"] for s in release["samples"]] == [True] * 4
         bad = deploy(swarm_canary, "deploy", "staging", "--version", "v5")
-        assert bad.returncode == 1, bad.stdout
+        assert bad.returncode == 1, bad.stdout + bad.stderr[-3000:]
         (line,) = json.loads(bad.stdout)["failures"]
         assert line.startswith("error-rate = 0.3333, above max 0.05"), line
         assert client.settle(30)[-20:] == ["ok v4"] * 20

@@ -237,10 +237,14 @@ def canary_stack_doc(
 
 
 def _tasks(client: Any, name: str) -> list[tuple[Any, dict[str, Any]]]:
+    import docker.errors
+
     out = []
     for s in client.services.list(filters={"label": f"{swarm.STACK_LABEL}={name}"}):
-        for t in s.tasks():
-            out.append((s, t))
+        try:
+            out.extend((s, t) for t in s.tasks())
+        except docker.errors.NotFound:
+            continue  # removed meanwhile
     return out
 
 
