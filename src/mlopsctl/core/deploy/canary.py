@@ -239,7 +239,7 @@ def canary_stack_doc(
 def _tasks(client: Any, name: str) -> list[tuple[Any, dict[str, Any]]]:
     import docker.errors
 
-    out = []
+    out: list[tuple[Any, dict[str, Any]]] = []
     for s in client.services.list(filters={"label": f"{swarm.STACK_LABEL}={name}"}):
         try:
             out.extend((s, t) for t in s.tasks())

@@ -284,7 +284,24 @@ def run(
     # mkdtemp, not TemporaryDirectory: a forked suite must not inherit a cleanup of this folder
     tmp = Path(tempfile.mkdtemp(prefix="mlopsctl-test-"))
     try:
+        combined: dict[str, SuiteResult] = {}
+        if partial:
+            # the selected tests of every suite in one pytest process: one start, one
+            # collection, one coverage start (the results are split by suite afterwards)
+            chosen_all = {s: _chosen(selection, s, pattern) for s in suites}
+            if sum(1 for s in suites if chosen_all[s][0]) > 1:
+                if on_suite is not None:
+                    on_suite(" + ".join(s for s in suites if chosen_all[s][0]) + " (selected)")
+                combined = _run_combined(root, suites, chosen_all, python, env, extra, options,
+                                         tmp, fork, on_running, bool(tagged.tags))  # fmt: skip
         for suite in suites:
+            if suite in combined:
+                res = combined[suite]
+                result.suites.append(res)
+                result.ml_tests.extend(res.ml_tests)
+                if options.fail_fast and res.status in ("failed", "error"):
+                    break
+                continue
             if on_suite is not None:
                 on_suite(suite)
             chosen = _chosen(selection, suite, pattern) if partial else None
@@ -415,6 +432,46 @@ def _run_suite(
     return res
 
 
+def _run_combined(
+    root: Path, suites: list[str], chosen: dict[str, tuple[list[str], list[Path]]],
+    python: str, env: dict[str, str], extra: list[str], options: Options, tmp: Path,
+    fork: bool, on_running: Callable[[str], None] | None, ml_tests: bool,
+) -> dict[str, SuiteResult]:  # fmt: skip
+    """The selected pytest targets of several suites in one pytest run, its JUnit report split
+    back into one result per suite (each suite's bash tests run after, as always)."""
+    import xml.etree.ElementTree as ET
+
+    targets = [t for s in suites for t in chosen[s][0]]
+    forced = Options(**{**options.__dict__, "junit_xml": tmp / "combined-report.xml"})
+    whole = _run_suite(root, "selected", None, python, env, extra, forced, tmp, fork,
+                       on_running, (targets, []), ml_tests)  # fmt: skip
+    xml = tmp / "selected" / "junit.xml"
+    out: dict[str, SuiteResult] = {}
+    for suite in suites:
+        if not chosen[suite][0]:
+            continue
+        res = SuiteResult(suite)
+        suite_el = ET.Element("testsuite", name=suite)
+        if xml.exists():
+            _add_junit_counts(res, xml, suite_el, prefix=f"tests.{suite}.")
+        res.seconds = sum(float(c.get("time") or 0) for c in suite_el.iter("testcase"))
+        res.ml_tests = [t for t in whole.ml_tests if t["nodeid"].startswith(f"tests/{suite}/")]
+        for script in chosen[suite][1]:
+            _run_bash(root, script if script.is_absolute() else root / script, env, res,
+                      suite_el)  # fmt: skip
+        res.junit = suite_el
+        if whole.status == "error":
+            res.status, res.message = "error", whole.message
+        elif res.failed or res.errors:
+            res.status = "failed"
+        out[suite] = res
+    if whole.status != "error" and whole.errors > sum(r.errors for r in out.values()):
+        first = next(iter(out.values()))  # errors collecting a module: the first suite's
+        first.errors += whole.errors - sum(r.errors for r in out.values())
+        first.status, first.message = "failed", whole.message or first.message
+    return out
+
+
 def _read_tagged(path: Path) -> list[dict[str, Any]]:
     """What the ml_test plugin wrote for one suite ([] when it wrote nothing readable)."""
     try:
@@ -480,13 +537,17 @@ def _tail(text: str | None) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def _add_junit_counts(res: SuiteResult, xml: Path, suite_el: ET.Element) -> None:
+def _add_junit_counts(res: SuiteResult, xml: Path, suite_el: ET.Element, prefix: str = "") -> None:
+    """Count the test cases of a JUnit file (only those whose class name starts with
+    ``prefix``) into ``res``, and add them to ``suite_el``."""
     import xml.etree.ElementTree as ET
 
     from mlopsctl.core.testing.pytest_process import last_lines
 
     tree = ET.parse(xml)
     for case in tree.iter("testcase"):
+        if prefix and not str(case.get("classname", "")).startswith(prefix):
+            continue
         suite_el.append(case)
         bad = case.find("failure")
         if bad is None:
@@ -545,9 +606,8 @@ def _coverage_report(
     """The total, every measured file under 100% with its missing lines (as ranges), and
     coverage's JSON report."""
     out = tmp / "coverage.json"
-    cmd = [python, "-m", "coverage", "json", "-q", "-o", str(out)]
-    done = proc.run(cmd, cwd=root, env=env, check=False)
-    if "No data" in (done.stdout or "") + (done.stderr or ""):
+    _, output = _coverage_cli(python, root, env, ["json", "-q", "-o", str(out)], tmp)
+    if "No data" in output:
         return 0.0, [], {}  # the suites ran none of the package's code
     try:
         doc = json.loads(out.read_text())
@@ -580,8 +640,52 @@ def _ranges(lines: list[int]) -> str:
 
 def _coverage_xml(python: str, root: Path, env: dict[str, str], target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [python, "-m", "coverage", "xml", "-q", "-o", str(target)]
-    proc.run(cmd, cwd=root, env=env, check=False)
+    _coverage_cli(python, root, env, ["xml", "-q", "-o", str(target.absolute())], target.parent)
+
+
+def _coverage_cli(
+    python: str, root: Path, env: dict[str, str], args: list[str], scratch: Path
+) -> tuple[int, str]:
+    """``python -m coverage ARGS`` in ``root`` under ``env``: (exit code, output). Under
+    mlopsctl's own interpreter it runs as a fork of this process (as the suites do), which
+    spares an interpreter start."""
+    from mlopsctl.core.testing import pytest_process
+
+    if not pytest_process.can_fork(python, env):
+        done = proc.run([python, "-m", "coverage", *args], cwd=root, env=env, check=False)
+        return done.returncode, (done.stdout or "") + (done.stderr or "")
+    log = scratch / "coverage-cli.txt"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.chdir(root)
+            os.environ.clear()
+            os.environ.update(env)
+            from coverage.cmdline import main as coverage_main
+
+            code = int(coverage_main(args) or 0)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:  # noqa: BLE001 - whatever happens, the child ends here
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    try:
+        return code, log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return code, ""
 
 
 def _record_coverage(root: Path, result: Run) -> None:
