@@ -1,3 +1,3 @@
 """mlopsctl: scaffold, guard, test and deploy MLOps projects."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
