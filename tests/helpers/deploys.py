@@ -128,7 +128,20 @@ def started_rows(project: Path) -> int:
     return len(Store(project.name).rows("staging"))
 
 
-def race(first: Path, second: Path, version: str) -> tuple[subprocess.Popen[str], ...]:
+class Finished:
+    """A finished racer: its pid, exit code and output."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        out, err = proc.communicate(timeout=300)
+        self.pid, self.returncode, self.stdout, self.stderr = proc.pid, proc.returncode, out, err
+
+    def __repr__(self) -> str:
+        return (
+            f"<pid {self.pid} exit {self.returncode}: {self.stderr[-800:]} {self.stdout[-1500:]}>"
+        )
+
+
+def race(first: Path, second: Path, version: str) -> tuple[Finished, Finished]:
     """Start the same deploy from two clones at once; both finished."""
     racers = tuple(
         subprocess.Popen(
@@ -140,6 +153,4 @@ def race(first: Path, second: Path, version: str) -> tuple[subprocess.Popen[str]
         )
         for where in (first, second)
     )
-    for r in racers:
-        r.wait(timeout=300)
-    return racers
+    return Finished(racers[0]), Finished(racers[1])
