@@ -57,7 +57,7 @@ class Client:
                 return [net] if net.name in names else []
 
         class Containers:
-            def list(self, all: bool, filters: dict[str, str]) -> list[Box]:
+            def list(self, all: bool, filters: dict[str, str], sparse: bool = False) -> list[Box]:
                 return list(boxes)
 
         self.networks, self.containers = Networks(), Containers()
@@ -106,3 +106,17 @@ def test_naming_twice_changes_nothing_and_detach_leaves() -> None:
 
 def test_the_lock_image_is_the_same_bytes_every_time() -> None:
     assert engine.lock_image_tar() == engine.lock_image_tar()
+
+
+def test_a_container_removed_while_listing_is_left_out() -> None:
+    import docker.errors
+
+    from mlopsctl.core.deploy.compose import containers
+
+    class Gone(Box):
+        def reload(self) -> None:
+            raise docker.errors.NotFound("No such container")
+
+    net = Net("p-staging", True)
+    client = Client(net, [Box("a", "blue"), Gone("b", "green")])
+    assert [c.name for c in containers(client, {"label": "x"})] == ["a"]

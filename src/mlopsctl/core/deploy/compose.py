@@ -93,6 +93,22 @@ def require_engine() -> None:
         raise Missing(NO_ENGINE)
 
 
+def containers(c: Any, filters: dict[str, Any]) -> list[Any]:
+    """The containers that match ``filters`` (all states), each read whole. A container that
+    another process removes while this one lists them (a concurrent deploy's cleanup) is left
+    out, never an error: the SDK's own listing reads each one after the list and fails then."""
+    import docker.errors
+
+    out = []
+    for container in c.containers.list(all=True, filters=filters, sparse=True):
+        try:
+            container.reload()
+        except docker.errors.NotFound:
+            continue
+        out.append(container)
+    return out
+
+
 def targets(root: Path) -> dict[str, Path]:
     """Known targets: ``docker/docker-compose.<target>.yml``."""
     folder = root / "docker"
@@ -210,7 +226,7 @@ class Health:
 
 def states(project: str) -> list[ServiceState]:
     out = []
-    for c in client().containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"}):
+    for c in containers(client(), {"label": f"{PROJECT_LABEL}={project}"}):
         st = c.attrs.get("State", {})
         health = (st.get("Health") or {}).get("Status")
         out.append(
@@ -293,8 +309,7 @@ def watch(project: str, seconds: float, poll: float = 0.25) -> str | None:
 
 
 def _containers(c: Any, project: str) -> list[Any]:
-    found: list[Any] = c.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
-    return found
+    return containers(c, {"label": f"{PROJECT_LABEL}={project}"})
 
 
 def health_interval(project: str) -> float | None:
@@ -316,15 +331,20 @@ def remove_project(project: str) -> None:
 
     c = client()
     label = {"label": f"{PROJECT_LABEL}={project}"}
-    containers = c.containers.list(all=True, filters=label)
+    found = containers(c, label)
 
     def stop(container: Any) -> None:
-        timeout = container.attrs.get("Config", {}).get("StopTimeout") or 10
-        container.stop(timeout=int(timeout))
-        container.remove()
+        import docker.errors
 
-    with ThreadPoolExecutor(max_workers=max(1, len(containers))) as pool:
-        list(pool.map(stop, containers))
+        timeout = container.attrs.get("Config", {}).get("StopTimeout") or 10
+        try:
+            container.stop(timeout=int(timeout))
+            container.remove()
+        except docker.errors.NotFound:
+            pass  # removed meanwhile (a concurrent cleanup of the same project)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:
+        list(pool.map(stop, found))
     for network in c.networks.list(filters=label):
         network.remove()
 

@@ -43,6 +43,12 @@ KEEP_REPOSITORY = "mlopsctl-keep"
 INDEX = f"{PREFIX}.releases"  # the label of the index of kept releases
 
 
+def _containers(client: Any, filters: dict[str, Any]) -> list[Any]:
+    from mlopsctl.core.deploy.compose import containers
+
+    return containers(client, filters)
+
+
 def network_name(project: str, environment: str) -> str:
     return f"{project}-{environment}"
 
@@ -148,13 +154,12 @@ def members(client: Any, project: str, environment: str) -> tuple[Any, list[Any]
     if not attached:
         return net, [], []
     ours = [
-        c for c in client.containers.list(all=True, filters={"label": f"{PROJECT}={project}"})
+        c for c in _containers(client, {"label": f"{PROJECT}={project}"})
         if c.id in attached and c.labels.get(ENVIRONMENT) == environment
     ]  # fmt: skip
     with_names: list[Any] = []
     without: list[Any] = []
-    for c in ours:
-        c.reload()
+    for c in ours:  # read whole by the listing
         (with_names if named(c, net) else without).append(c)
     return net, with_names, without
 
@@ -176,10 +181,7 @@ def live(client: Any, project: str, environment: str) -> Live | None:
 
 
 def colour_containers(client: Any, compose_project: str) -> list[Any]:
-    found: list[Any] = client.containers.list(
-        all=True, filters={"label": f"com.docker.compose.project={compose_project}"}
-    )
-    return found
+    return _containers(client, {"label": f"com.docker.compose.project={compose_project}"})
 
 
 def _rejoin(network: Any, container: Any, aliases: list[str] | None) -> None:
@@ -312,7 +314,7 @@ def keep_images(
 
 def _index(client: Any, project: str, environment: str) -> tuple[list[Any], list[dict[str, Any]]]:
     """The index containers of an environment, and the newest one's kept releases."""
-    found = client.containers.list(all=True, filters={"label": [
+    found = _containers(client, {"label": [
         f"{PROJECT}={project}", f"{ENVIRONMENT}={environment}", INDEX,
     ]})  # fmt: skip
     newest = max(found, key=lambda c: c.labels.get(DEPLOYED_AT, ""), default=None)
