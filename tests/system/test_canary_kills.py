@@ -23,15 +23,16 @@ TRIALS = int(os.environ.get("MLOPSCTL_CANARY_KILL_TRIALS", "5"))
 
 def named_canaries(project: Path, version: str = "v4") -> int:
     """Canary containers of ``version`` that answer under the service name on the
-    environment's network."""
+    environment's network (a container removed while this looks is not counted)."""
     count = 0
     for cid in canaries_left(project):
-        if (
-            docker("inspect", "-f", '{{index .Config.Labels "io.mlopsctl.version"}}', cid)
-            != version
-        ):
+        found = docker("inspect", "-f", "{{json .}}", cid, check=False)
+        if not found:
+            continue  # removed meanwhile
+        info = json.loads(found)
+        if (info["Config"]["Labels"] or {}).get("io.mlopsctl.version") != version:
             continue
-        nets = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", cid))
+        nets = info["NetworkSettings"]["Networks"] or {}
         if "api" in ((nets.get(f"{project.name}-staging") or {}).get("Aliases") or []):
             count += 1
     return count
