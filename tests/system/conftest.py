@@ -187,11 +187,12 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 # --- Compose v1 and v2 -----------------------------------------------------------------------
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fast_compose(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Compose v2 (a Go binary: a fraction of v1's start-up CPU) for mlopsctl in this test when
-    the machine has it (CI does), else the machine's default. The files that use it are half
-    of the engine tests, so v1 and v2 both run under deploys, kills and races."""
+    """Compose v2 (a Go binary: a fraction of Compose v1's start-up CPU, on a 2-core machine
+    the suite's bottleneck) for mlopsctl in every system test when the machine has it (CI
+    does), else the machine's default. Tests of the v1 path ask for ``compose_v1``: the first
+    blue-green traffic test, test_deploy.py, and half of the kill trials and races."""
     import glob
 
     given = os.environ.get(COMPOSE_V2_VARIABLE)
@@ -204,6 +205,20 @@ def fast_compose(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 COMPOSE_V2_VARIABLE = "MLOPSCTL_TEST_COMPOSE_V2"
+
+
+@pytest.fixture
+def compose_v1(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, fast_compose: None
+) -> str | None:
+    """mlopsctl runs Docker Compose v1 (Debian's docker-compose) in this test; an engine test
+    needs it (skipped without it, failed under CI), any other runs on whatever compose is."""
+    found = shutil.which("docker-compose")
+    if found is None and request.node.get_closest_marker("docker") is not None:
+        need("Compose v1", "docker-compose (v1) is not installed")
+    if found is not None:
+        monkeypatch.setenv("MLOPSCTL_COMPOSE", found)
+    return found
 
 
 def compose_v2() -> str:

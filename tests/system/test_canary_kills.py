@@ -16,7 +16,7 @@ from tests.helpers.engine import remove_test_objects
 from tests.system.test_canary import COMPOSE, SETTINGS, canaries_left
 from tests.system.test_traffic import Client, deploy, docker
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("fast_compose")]
+pytestmark = pytest.mark.docker
 
 TRIALS = int(os.environ.get("MLOPSCTL_CANARY_KILL_TRIALS", "5"))
 

@@ -22,7 +22,7 @@ from tests.system.conftest import METRICS_PATH
 from tests.system.test_canary import COMPOSE
 from tests.system.test_traffic import Client, deploy
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("fast_compose")]
+pytestmark = pytest.mark.docker
 
 
 def prometheus_config(project: Path) -> str:

@@ -22,6 +22,7 @@ from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE, mlopsctl
 
 docker = pytest.mark.docker
+pytestmark = pytest.mark.usefixtures("compose_v1")  # the Compose v1 path
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE, mlopsctl
 from tests.system.test_traffic import Client, attached_colours, deploy
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("fast_compose")]
+pytestmark = pytest.mark.docker
 COMPOSE = f"services:\n  api:\n    image: {IMAGE}:${{MLOPS_VERSION}}\n{HEALTHCHECK}"
 
 

@@ -20,7 +20,7 @@ from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE
 from tests.system.test_traffic import attached_colours, deploy
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("compose_v1")]  # the v1 path
 
 KILL_TRIALS = int(os.environ.get("MLOPSCTL_KILL_TRIALS", "10"))  # more: a longer, harder run
 COMPOSE = f"services:\n  api:\n    image: {IMAGE}:${{MLOPS_VERSION}}\n{HEALTHCHECK}"

@@ -8,7 +8,7 @@ import pytest
 
 from tests.system.test_deploy_kills import FIRST_HALF, KILL_TRIALS, kill_trials, quick
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("fast_compose")]
+pytestmark = pytest.mark.docker
 __all__ = ["quick"]  # the fixture, shared with test_deploy_kills.py
 
 

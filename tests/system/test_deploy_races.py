@@ -15,7 +15,7 @@ from tests.helpers.deploys import generated_style_script, new_project, race, row
 from tests.helpers.engine import remove_test_objects
 from tests.system.conftest import HEALTHCHECK, IMAGE
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("compose_v1")]  # the v1 path
 
 RACES = int(os.environ.get("MLOPSCTL_RACE_TRIALS", "10"))
 COMPOSE = f"services:\n  api:\n    image: {IMAGE}:${{MLOPS_VERSION}}\n{HEALTHCHECK}"

@@ -8,7 +8,7 @@ import pytest
 
 from tests.system.test_deploy_races import races
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("fast_compose")]
+pytestmark = pytest.mark.docker
 
 
 def test_two_clones_racing_through_the_deploy_script(tmp_path: Path, images: str) -> None:

@@ -25,7 +25,7 @@ from tests.helpers.engine import remove_test_objects
 from tests.system.test_deploy_kills import COMPOSE, KILL_TRIALS
 from tests.system.test_traffic import deploy
 
-pytestmark = pytest.mark.docker  # Compose v1 here, v2 in the other half
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("compose_v1")]  # the v1 path
 
 
 def script_kill_trials(tmp_path: Path, trials: int, seed: int) -> None:

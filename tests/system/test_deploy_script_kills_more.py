@@ -9,7 +9,7 @@ import pytest
 from tests.system.test_deploy_kills import KILL_TRIALS
 from tests.system.test_deploy_script_kills import FIRST_HALF, script_kill_trials
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("fast_compose")]
+pytestmark = pytest.mark.docker
 
 
 def test_a_kill_during_the_script_path_second_half(tmp_path: Path, images: str) -> None:

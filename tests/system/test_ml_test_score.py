@@ -19,8 +19,6 @@ from tests.conftest import git
 from tests.helpers.machine import need
 from tests.system.conftest import mlopsctl
 
-pytestmark = pytest.mark.usefixtures("fast_compose")
-
 TEMPLATES = [("1.1", "churn", "training"), ("4.1", "ci", "cicd-pipeline"),
              ("5.1", "serving", "model-serving"), ("6.1", "watch", "monitoring")]  # fmt: skip
 

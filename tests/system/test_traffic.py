@@ -97,20 +97,6 @@ def attached_colours(project: Path, env: str = "staging") -> set[str]:
     }
 
 
-@pytest.fixture
-def compose_v1(monkeypatch: pytest.MonkeyPatch) -> str:
-    """mlopsctl runs Docker Compose v1 (Debian's docker-compose) in this test."""
-    import shutil
-
-    from tests.helpers.machine import need
-
-    found = shutil.which("docker-compose")
-    need("Compose v1", None if found else "docker-compose (v1) is not installed")
-    assert found is not None
-    monkeypatch.setenv("MLOPSCTL_COMPOSE", found)
-    return found
-
-
 def zero_failed_requests(project: Path, engine: str) -> None:
     """Deploy v1, v3, a failing v2, then roll back, with a client asking all the time."""
     assert deploy(project, "deploy", "staging", "--version", "v1").returncode == 0
@@ -139,7 +125,7 @@ def zero_failed_requests(project: Path, engine: str) -> None:
 
 
 def test_zero_failed_requests_through_deploys_a_failed_deploy_and_a_rollback(
-    project: Path, compose_v1: str
+    project: Path, compose_v1: str | None
 ) -> None:
     zero_failed_requests(project, "Compose v1")
 
