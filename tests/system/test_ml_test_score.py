@@ -211,3 +211,18 @@ def test_the_html_page_renders_in_a_browser(scored: Path, tmp_path: Path) -> Non
     assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
     assert png_size(shot) == (1200, 1600)
     assert shot.stat().st_size > 20_000  # a page with text and a chart, not a blank one
+
+
+def test_a_record_that_arrives_with_the_repository_counts_nothing(
+    scored: Path, tmp_path: Path
+) -> None:
+    """A pull request that commits a record of passing outcomes (say, for tests that fail)
+    raises nothing: outcomes come from runs on this machine or in CI."""
+    project = copy(scored, tmp_path)
+    git(project, "add", "-f", ".mlops/state/ml-tests.json")
+    git(project, "commit", "-qm", "chore: a record", "--no-verify")
+    _, doc = score(project)
+    assert doc["ml_test_score"]["score"] == 0
+    assert {i["status"] for i in items(doc).values()} == {"missing"}
+    check = next(c for c in doc["checks"] if c["id"] == "ml-tags")
+    assert check["status"] == "fail" and "is tracked by git" in check["reason"]

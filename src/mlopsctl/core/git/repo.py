@@ -163,6 +163,12 @@ def tracked_env_files(root: Path) -> list[str]:
     return sorted(p for p in out.split("\0") if p and not p.endswith(keep))
 
 
+def is_tracked(root: Path, name: str) -> bool:
+    """Whether git tracks the file ``name`` (relative to ``root``)."""
+    code, _, _ = _git(["ls-files", "--error-unmatch", "--", name], cwd=root)
+    return code == 0
+
+
 def status_lines(root: Path) -> list[str]:
     """``git status --porcelain``: one line per changed or untracked path."""
     code, out, _ = _git(["status", "--porcelain"], root)

@@ -343,6 +343,12 @@ def compute(root: Path, settings: Mapping[str, Any], today: datetime.date | None
     (``mlops.yaml`` ``ml_test_score``, validated)."""
     found = scan(root)
     record = read_record(root)
+    if record and _tracked(root, RECORD):  # outcomes come from runs, never from a pull request
+        found.problems.append(
+            f"{RECORD} is tracked by git, so its outcomes are not counted (a record of test "
+            f"runs comes from a run on this machine or in CI); `git rm --cached {RECORD}`."
+        )
+        record = {}
     today = today or datetime.date.today()
     manual = settings.get("manual") or {}
     exempt = settings.get("exempt") or {}
@@ -409,6 +415,12 @@ def _item(
         f"ml_test_score.manual.{tid}, or exempt it"
     )  # fmt: skip
     return Item(tid, title, "missing", 0.0, fix)
+
+
+def _tracked(root: Path, name: str) -> bool:
+    from mlopsctl.core.git.repo import is_tracked
+
+    return is_tracked(root, name)
 
 
 def plugin_folder() -> str:

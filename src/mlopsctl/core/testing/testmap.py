@@ -200,8 +200,6 @@ def _hex(text: str) -> bool:
 
 
 def _tracked(root: Path, name: str) -> bool:
-    import subprocess
+    from mlopsctl.core.git.repo import is_tracked
 
-    done = subprocess.run(["git", "ls-files", "--error-unmatch", "--", name], cwd=root,
-                          capture_output=True, check=False)  # fmt: skip
-    return done.returncode == 0
+    return is_tracked(root, name)
